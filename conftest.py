@@ -1,0 +1,86 @@
+"""Shared fixtures: a small county with two townships, and the people who work in it.
+
+    center ─┬─ institute A ─┬─ station A1 ── point A1a
+            │               └─ station A2
+            └─ institute B ─── station B1 ── point B1a
+"""
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from rest_framework.test import APIClient
+
+from stations.models import Role, UnitKind
+from stations.tests.factories import make_checklist, make_platform, make_unit, make_user
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def tree(db):
+    center = make_unit(UnitKind.CENTER, name="顺昌县新时代文明实践中心", longitude=117.81, latitude=26.79)
+    a = make_unit(UnitKind.INSTITUTE, center, name="甲镇新时代文明实践所", longitude=117.80, latitude=26.80)
+    b = make_unit(UnitKind.INSTITUTE, center, name="乙镇新时代文明实践所", longitude=117.90, latitude=26.70)
+    a1 = make_unit(UnitKind.STATION, a, name="甲一村新时代文明实践站", longitude=117.81, latitude=26.81)
+    a2 = make_unit(UnitKind.STATION, a, name="甲二村新时代文明实践站")
+    b1 = make_unit(UnitKind.STATION, b, name="乙一村新时代文明实践站", longitude=117.91, latitude=26.71)
+    a1a = make_unit(UnitKind.POINT, a1, name="甲一小学实践点", category="school")
+    b1a = make_unit(UnitKind.POINT, b1, name="乙一公园实践点", category="park")
+    return SimpleNamespace(center=center, a=a, b=b, a1=a1, a2=a2, b1=b1, a1a=a1a, b1a=b1a)
+
+
+@pytest.fixture
+def people(tree):
+    return SimpleNamespace(
+        county=make_user("county", role=Role.COUNTY_ADMIN, unit=tree.center),
+        inst_a=make_user("inst_a", role=Role.INSTITUTE_ADMIN, unit=tree.a),
+        inst_b=make_user("inst_b", role=Role.INSTITUTE_ADMIN, unit=tree.b),
+        station_a1=make_user("station_a1", role=Role.STATION_ADMIN, unit=tree.a1),
+        volunteer=make_user("volunteer", role=Role.VOLUNTEER, unit=tree.a1),
+        nobody=make_user("nobody"),
+    )
+
+
+@pytest.fixture
+def reference(tree):
+    """Platforms and a station standard of the center."""
+    return SimpleNamespace(
+        platform=make_platform(tree.center, "theory", "理论宣讲平台"),
+        checklist=make_checklist(tree.center, UnitKind.STATION),
+        point_checklist=make_checklist(tree.center, UnitKind.POINT),
+    )
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+# live_server runs in a thread next to Playwright's event loop; Django must allow that.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -1,0 +1,1 @@
+"""The small shared kernel every app may import: base model, the error type, API plumbing, health."""

@@ -1,0 +1,347 @@
+"""The unit tree (中心 › 所 › 站 › 点), service platforms, construction standards, inspections and roles.
+
+The tree is a materialized path: every unit stores the ids of its ancestors and itself as fixed-width
+segments ("00000001/00000007/"), so a subtree is one indexed prefix query and tree order is path order.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kernel.models import TimeStampedModel
+
+from .querysets import UnitQuerySet
+
+PATH_SEGMENT_WIDTH = 8
+
+
+class UnitKind(models.TextChoices):
+    CENTER = "center", _("Practice center")
+    INSTITUTE = "institute", _("Practice institute")
+    STATION = "station", _("Practice station")
+    POINT = "point", _("Practice point")
+
+
+# Which kinds may hang under which: a point belongs to a station, or directly to an institute.
+ALLOWED_PARENT_KINDS = {
+    UnitKind.CENTER: (),
+    UnitKind.INSTITUTE: (UnitKind.CENTER,),
+    UnitKind.STATION: (UnitKind.INSTITUTE,),
+    UnitKind.POINT: (UnitKind.STATION, UnitKind.INSTITUTE),
+}
+
+
+class RecognitionLevel(models.TextChoices):
+    NONE = "", _("None")
+    COUNTY = "county", _("County demonstration site")
+    CITY = "city", _("City demonstration site")
+    PROVINCIAL = "provincial", _("Provincial demonstration site")
+    NATIONAL = "national", _("National demonstration site")
+
+
+class PointCategory(models.TextChoices):
+    NONE = "", _("Not a point")
+    SCHOOL = "school", _("School")
+    PARK = "park", _("Park or square")
+    LEIFENG_POST = "leifeng_post", _("Lei Feng service post")
+    ENTERPRISE = "enterprise", _("Enterprise")
+    HOSPITAL = "hospital", _("Hospital or clinic")
+    LIBRARY = "library", _("Library or reading room")
+    OTHER = "other", _("Other venue")
+
+
+class Unit(TimeStampedModel):
+    kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices, db_index=True)
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        limit_choices_to=~Q(kind=UnitKind.POINT),
+    )
+    path = models.CharField(_("tree path"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
+    category = models.CharField(
+        _("point category"), max_length=16, choices=PointCategory.choices, blank=True, default=""
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    recognition_level = models.CharField(
+        _("recognition level"), max_length=16, choices=RecognitionLevel.choices, blank=True, default=""
+    )
+    highlight = models.TextField(_("highlight or brand"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind=UnitKind.CENTER) & Q(parent__isnull=True))
+                | (~Q(kind=UnitKind.CENTER) & Q(parent__isnull=False)),
+                name="unit_only_center_is_root",
+            ),
+            models.CheckConstraint(
+                condition=(Q(longitude__isnull=True) & Q(latitude__isnull=True))
+                | (
+                    Q(longitude__gte=-180, longitude__lte=180, latitude__gte=-90, latitude__lte=90)
+                    & Q(longitude__isnull=False, latitude__isnull=False)
+                ),
+                name="unit_coordinates_both_or_none_in_range",
+            ),
+            models.CheckConstraint(condition=~Q(pk=models.F("parent")), name="unit_not_own_parent"),
+        ]
+        indexes = [models.Index(fields=["parent", "kind"], name="unit_parent_kind")]
+
+    def __str__(self):
+        return self.name
+
+    @staticmethod
+    def path_segment(pk: int) -> str:
+        return f"{pk:0{PATH_SEGMENT_WIDTH}d}/"
+
+    def ancestor_paths(self, *, include_self: bool = False) -> list[str]:
+        """The paths of this unit's ancestors, read off its own path: no query needed."""
+        step = PATH_SEGMENT_WIDTH + 1
+        prefixes = [self.path[:end] for end in range(step, len(self.path) + 1, step)]
+        return prefixes if include_self else prefixes[:-1]
+
+    def is_within(self, other: "Unit") -> bool:
+        return self.path.startswith(other.path)
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.longitude is not None and self.latitude is not None
+
+
+class Platform(TimeStampedModel):
+    """A service platform (分中心/平台) of a county center, led by a responsible department."""
+
+    center = models.ForeignKey(
+        Unit,
+        verbose_name=_("practice center"),
+        on_delete=models.PROTECT,
+        related_name="platforms",
+        limit_choices_to={"kind": UnitKind.CENTER},
+    )
+    name = models.CharField(_("name"), max_length=50)
+    code = models.SlugField(_("code"), max_length=32)
+    responsible_department = models.CharField(_("responsible department"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service platform")
+        verbose_name_plural = _("service platforms")
+        ordering = ["center", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["center", "code"], name="platform_code_unique_per_center"),
+            models.UniqueConstraint(fields=["center", "name"], name="platform_name_unique_per_center"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Checklist(TimeStampedModel):
+    """A construction standard (e.g. 八个有) that applies to one kind of unit of a center."""
+
+    center = models.ForeignKey(
+        Unit,
+        verbose_name=_("practice center"),
+        on_delete=models.PROTECT,
+        related_name="checklists",
+        limit_choices_to={"kind": UnitKind.CENTER},
+    )
+    name = models.CharField(_("name"), max_length=100)
+    unit_kind = models.CharField(
+        _("applies to unit kind"),
+        max_length=16,
+        choices=[c for c in UnitKind.choices if c[0] != UnitKind.CENTER],
+    )
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("construction standard")
+        verbose_name_plural = _("construction standards")
+        ordering = ["center", "unit_kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["center", "name"], name="checklist_name_unique_per_center"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.get_unit_kind_display()}）"
+
+
+class ChecklistItem(models.Model):
+    checklist = models.ForeignKey(
+        Checklist, verbose_name=_("construction standard"), on_delete=models.CASCADE, related_name="items"
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    text = models.CharField(_("requirement"), max_length=200)
+    weight = models.PositiveSmallIntegerField(
+        _("weight"), default=1, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+
+    class Meta:
+        verbose_name = _("standard item")
+        verbose_name_plural = _("standard items")
+        ordering = ["checklist", "order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gte=1), name="checklist_item_weight_positive"),
+        ]
+
+    def __str__(self):
+        return self.text
+
+
+class Inspection(TimeStampedModel):
+    """An inspection (督查) of one unit against one construction standard; the score is computed."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="inspections")
+    checklist = models.ForeignKey(
+        Checklist, verbose_name=_("construction standard"), on_delete=models.PROTECT, related_name="inspections"
+    )
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("inspector"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="inspections",
+    )
+    inspected_on = models.DateField(_("inspection date"))
+    note = models.TextField(_("note"), blank=True)
+    items_met = models.PositiveSmallIntegerField(_("items met"), default=0, editable=False)
+    items_total = models.PositiveSmallIntegerField(_("items in total"), default=0, editable=False)
+    score = models.DecimalField(
+        _("score"), max_digits=5, decimal_places=1, default=Decimal(0), editable=False
+    )
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-inspected_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="inspection_score_0_100"),
+        ]
+        indexes = [models.Index(fields=["unit", "-inspected_on"], name="inspection_unit_date")]
+
+    def __str__(self):
+        return f"{self.unit} · {self.checklist.name} · {self.inspected_on}"
+
+
+class InspectionResult(models.Model):
+    inspection = models.ForeignKey(
+        Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE, related_name="results"
+    )
+    item = models.ForeignKey(
+        ChecklistItem, verbose_name=_("standard item"), on_delete=models.PROTECT, related_name="results"
+    )
+    met = models.BooleanField(_("met"), default=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("inspection result")
+        verbose_name_plural = _("inspection results")
+        ordering = ["inspection", "item__order", "item_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "item"], name="inspection_result_one_per_item"),
+        ]
+
+    def __str__(self):
+        return str(self.item)
+
+
+class InspectionPhoto(TimeStampedModel):
+    inspection = models.ForeignKey(
+        Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.ImageField(_("photo"), upload_to="inspections/%Y/%m/")
+    caption = models.CharField(_("caption"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("evidence photo")
+        verbose_name_plural = _("evidence photos")
+        ordering = ["inspection", "id"]
+
+    def __str__(self):
+        return self.caption or self.image.name
+
+
+class Role(models.TextChoices):
+    COUNTY_ADMIN = "county_admin", _("County administrator")
+    INSTITUTE_ADMIN = "institute_admin", _("Institute administrator")
+    STATION_ADMIN = "station_admin", _("Station administrator")
+    TEAM_LEADER = "team_leader", _("Team leader")
+    VOLUNTEER = "volunteer", _("Volunteer")
+
+
+# Roles that administer the subtree of their unit, and the kind of unit each is granted on.
+ADMIN_ROLE_UNIT_KIND = {
+    Role.COUNTY_ADMIN: UnitKind.CENTER,
+    Role.INSTITUTE_ADMIN: UnitKind.INSTITUTE,
+    Role.STATION_ADMIN: UnitKind.STATION,
+}
+
+
+class RoleAssignment(TimeStampedModel):
+    """A role a user holds on a unit. Admin roles grant that unit's subtree; a user may hold several."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="roles"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="roles")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        ordering = ["user", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="role_assignment_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role in ADMIN_ROLE_UNIT_KIND

@@ -1,0 +1,53 @@
+"""Reads on the unit tree and its reference data, already scoped to the user who asks."""
+
+from django.db.models import Count, Q, QuerySet
+
+from .models import Checklist, Inspection, Platform, RoleAssignment, Unit, UnitKind
+from .scoping import scope_for
+
+
+def unit_list(*, user) -> QuerySet[Unit]:
+    return scope_for(user).filter(Unit.objects.select_related("parent"))
+
+
+def platform_list(*, user) -> QuerySet[Platform]:
+    return Platform.objects.filter(scope_for(user).reference_q("center")).select_related("center")
+
+
+def checklist_list(*, user) -> QuerySet[Checklist]:
+    return Checklist.objects.filter(scope_for(user).reference_q("center")).select_related("center")
+
+
+def inspection_list(*, user) -> QuerySet[Inspection]:
+    return scope_for(user).filter(
+        Inspection.objects.select_related("unit", "checklist", "inspector"), "unit"
+    )
+
+
+def role_assignment_list(*, user) -> QuerySet[RoleAssignment]:
+    return scope_for(user).filter(RoleAssignment.objects.select_related("user", "unit"), "unit")
+
+
+def unit_breadcrumb(*, unit: Unit) -> list[Unit]:
+    """The unit's ancestors and itself, root first, in one query."""
+    return list(Unit.objects.filter(path__in=unit.ancestor_paths(include_self=True)).order_by("depth"))
+
+
+def public_institutes() -> QuerySet[Unit]:
+    """The active institutes of every center, with how many active stations and points each has."""
+    return (
+        Unit.objects.active()
+        .of_kind(UnitKind.INSTITUTE)
+        .select_related("parent")
+        .annotate(
+            station_count=Count("children", filter=Q(children__kind=UnitKind.STATION, children__is_active=True))
+        )
+        .order_by("parent__path", "code")
+    )
+
+
+def public_network_totals() -> dict[str, int]:
+    counts = dict(
+        Unit.objects.active().values_list("kind").annotate(n=Count("pk")).order_by().values_list("kind", "n")
+    )
+    return {kind: counts.get(kind, 0) for kind in UnitKind.values}

@@ -1,0 +1,203 @@
+"""Writes on the unit tree, platforms, standards, inspections and roles: one function per use case.
+
+`actor` is the user on whose behalf the write happens; None means the system itself (commands, seeding),
+which is not scoped. Every rule breach raises ApplicationError, which the admin shows as a form error
+and the API as a 400.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
+
+from kernel.errors import ApplicationError
+
+from .models import (
+    ADMIN_ROLE_UNIT_KIND,
+    ALLOWED_PARENT_KINDS,
+    Checklist,
+    Inspection,
+    InspectionResult,
+    Role,
+    RoleAssignment,
+    Unit,
+    UnitKind,
+)
+from .scoping import forget_scope, scope_for
+
+
+def _check_in_scope(actor, unit: Unit | None, *, strictly: bool = False) -> None:
+    if actor is None:
+        return
+    scope = scope_for(actor)
+    allowed = scope.contains_strictly(unit) if strictly else scope.contains(unit)
+    if not allowed:
+        raise ApplicationError(_("This unit is outside the area you administer."), field="parent")
+
+
+def unit_validate(*, actor, unit: Unit) -> None:
+    """Check the rules for saving `unit` (new, or changed in memory) without writing anything."""
+    kind = UnitKind(unit.kind)
+    parent = unit.parent
+    allowed = ALLOWED_PARENT_KINDS[kind]
+    if not allowed:
+        if parent is not None:
+            raise ApplicationError(_("A practice center is the root of its tree and has no parent."), field="parent")
+        if actor is not None and not actor.is_superuser:
+            raise ApplicationError(_("Only a system administrator may create a practice center."), field="kind")
+    else:
+        if parent is None:
+            raise ApplicationError(_("Choose the unit this one belongs to."), field="parent")
+        if parent.kind not in allowed:
+            names = "、".join(str(UnitKind(k).label) for k in allowed)
+            raise ApplicationError(
+                _("A %(kind)s must belong to a %(parents)s.") % {"kind": kind.label, "parents": names},
+                field="parent",
+            )
+    if unit.pk is None:
+        _check_in_scope(actor, parent)
+        return
+    current = Unit.objects.only("parent_id", "path", "kind").get(pk=unit.pk)
+    _check_in_scope(actor, current)
+    if current.kind != unit.kind and unit.children.exists():
+        raise ApplicationError(_("A unit that has sub-units cannot change its kind."), field="kind")
+    if current.parent_id != unit.parent_id:
+        # Moving a unit: the mover must hold the unit from above and the new parent too.
+        _check_in_scope(actor, current, strictly=True)
+        _check_in_scope(actor, parent)
+        if parent is not None and parent.path.startswith(current.path):
+            raise ApplicationError(_("A unit cannot be moved under itself or its own sub-units."), field="parent")
+
+
+@transaction.atomic
+def unit_save(*, actor, unit: Unit) -> Unit:
+    """Create or update `unit`, keeping the materialized paths of it and its subtree right."""
+    if unit.parent_id is not None:
+        # Lock the parent so a concurrent move cannot change the path we are about to copy.
+        unit.parent = Unit.objects.select_for_update().get(pk=unit.parent_id)
+    unit_validate(actor=actor, unit=unit)
+    parent_path = unit.parent.path if unit.parent else ""
+    if unit.pk is None:
+        unit.path = f"~{uuid.uuid4().hex}"  # unique placeholder until the id is known
+        unit.depth = unit.parent.depth + 1 if unit.parent else 0
+        unit.save()
+        unit.path = parent_path + Unit.path_segment(unit.pk)
+        Unit.objects.filter(pk=unit.pk).update(path=unit.path)
+        return unit
+    old = Unit.objects.select_for_update().only("path", "depth").get(pk=unit.pk)
+    new_path = parent_path + Unit.path_segment(unit.pk)
+    unit.path = new_path
+    unit.depth = unit.parent.depth + 1 if unit.parent else 0
+    unit.save()
+    if new_path != old.path:
+        # One UPDATE rewrites the whole subtree: swap the old prefix for the new one.
+        Unit.objects.filter(path__startswith=old.path).exclude(pk=unit.pk).update(
+            path=Concat(Value(new_path), Substr("path", len(old.path) + 1)),
+            depth=F("depth") + (unit.depth - old.depth),
+        )
+    return unit
+
+
+def unit_create(*, actor, kind: str, name: str, code: str, parent: Unit | None = None, **fields) -> Unit:
+    return unit_save(actor=actor, unit=Unit(kind=kind, name=name, code=code, parent=parent, **fields))
+
+
+@transaction.atomic
+def unit_delete(*, actor, unit: Unit) -> None:
+    _check_in_scope(actor, unit, strictly=True)
+    if unit.children.exists():
+        raise ApplicationError(_("Remove or move its sub-units first; a unit with sub-units cannot be deleted."))
+    unit.delete()
+
+
+def inspection_validate(*, actor, inspection: Inspection) -> None:
+    unit, checklist = inspection.unit, inspection.checklist
+    # Nobody inspects their own unit: the inspector holds it from above.
+    if actor is not None and not scope_for(actor).contains_strictly(unit):
+        raise ApplicationError(_("You may only inspect units below your own."), field="unit")
+    if checklist.unit_kind != unit.kind:
+        raise ApplicationError(
+            _("This standard applies to %(kind)s, not to this unit.") % {"kind": checklist.get_unit_kind_display()},
+            field="checklist",
+        )
+    if not unit.path.startswith(checklist.center.path):
+        raise ApplicationError(_("This standard belongs to another practice center."), field="checklist")
+
+
+@transaction.atomic
+def inspection_save(*, actor, inspection: Inspection) -> Inspection:
+    """Record an inspection; a new one gets one result row per item of its standard, all unmet."""
+    inspection_validate(actor=actor, inspection=inspection)
+    creating = inspection.pk is None
+    if creating and actor is not None:
+        inspection.inspector = actor
+    inspection.save()
+    if creating:
+        InspectionResult.objects.bulk_create(
+            [InspectionResult(inspection=inspection, item=item) for item in inspection.checklist.items.all()]
+        )
+    inspection_score_refresh(inspection=inspection)
+    return inspection
+
+
+def inspection_record(
+    *, actor, unit: Unit, checklist: Checklist, inspected_on, met_item_ids=(), note: str = ""
+) -> Inspection:
+    """Record a whole inspection at once: the items in `met_item_ids` are met, the others not."""
+    with transaction.atomic():
+        inspection = inspection_save(
+            actor=actor,
+            inspection=Inspection(unit=unit, checklist=checklist, inspected_on=inspected_on, note=note),
+        )
+        inspection.results.filter(item_id__in=list(met_item_ids)).update(met=True)
+        inspection_score_refresh(inspection=inspection)
+    return inspection
+
+
+def inspection_score_refresh(*, inspection: Inspection) -> Inspection:
+    """Score = weight of items met / weight of all items × 100, kept on the row for lists and ranking."""
+    totals = inspection.results.aggregate(
+        total=Sum("item__weight"),
+        met=Sum("item__weight", filter=Q(met=True)),
+        count=Count("pk"),
+        met_count=Count("pk", filter=Q(met=True)),
+    )
+    total_weight, met_weight = totals["total"] or 0, totals["met"] or 0
+    score = (
+        (Decimal(met_weight) * 100 / Decimal(total_weight)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        if total_weight
+        else Decimal(0)
+    )
+    inspection.items_met, inspection.items_total, inspection.score = totals["met_count"], totals["count"], score
+    Inspection.objects.filter(pk=inspection.pk).update(
+        items_met=inspection.items_met, items_total=inspection.items_total, score=score
+    )
+    return inspection
+
+
+@transaction.atomic
+def role_grant(*, actor, user, role: str, unit: Unit) -> RoleAssignment:
+    """Give `user` a role on `unit`. Admin roles make the user staff, so they can sign in to the admin."""
+    role = Role(role)
+    expected_kind = ADMIN_ROLE_UNIT_KIND.get(role)
+    if expected_kind is not None and unit.kind != expected_kind:
+        raise ApplicationError(
+            _("A %(role)s is granted on a %(kind)s.") % {"role": role.label, "kind": UnitKind(expected_kind).label},
+            field="unit",
+        )
+    # Granting a role on your own unit would let an admin mint peers; grants come from above.
+    if actor is not None and not scope_for(actor).contains_strictly(unit):
+        raise ApplicationError(_("You may only grant roles on units below your own."), field="unit")
+    assignment, _created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, unit=unit, defaults={"granted_by": actor}
+    )
+    if expected_kind is not None and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    forget_scope(user)
+    return assignment
