@@ -89,7 +89,7 @@ class UnitAdmin(ScopedModelAdmin):
     @admin.display(description=_("name"), ordering="path")
     def tree_name(self, obj):
         # Indent by depth so the list reads as the tree it is (rows are in path order).
-        return format_html('<span style="padding-left:{}em">{}{}</span>', obj.depth * 1.5, "└ " if obj.depth else "", obj.name)
+        return format_html('<span style="padding-left:{}em">{}{}</span>', obj.depth * 1.2, "└ " if obj.depth else "", obj.name)
 
     @admin.display(description=_("position in the tree"))
     def breadcrumb(self, obj):

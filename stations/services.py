@@ -162,18 +162,18 @@ def inspection_record(
 def inspection_score_refresh(*, inspection: Inspection) -> Inspection:
     """Score = weight of items met / weight of all items × 100, kept on the row for lists and ranking."""
     totals = inspection.results.aggregate(
-        total=Sum("item__weight"),
-        met=Sum("item__weight", filter=Q(met=True)),
-        count=Count("pk"),
-        met_count=Count("pk", filter=Q(met=True)),
+        weight_total=Sum("item__weight"),
+        weight_met=Sum("item__weight", filter=Q(met=True)),
+        count_total=Count("pk"),
+        count_met=Count("pk", filter=Q(met=True)),
     )
-    total_weight, met_weight = totals["total"] or 0, totals["met"] or 0
+    total_weight, met_weight = totals["weight_total"] or 0, totals["weight_met"] or 0
     score = (
         (Decimal(met_weight) * 100 / Decimal(total_weight)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
         if total_weight
         else Decimal(0)
     )
-    inspection.items_met, inspection.items_total, inspection.score = totals["met_count"], totals["count"], score
+    inspection.items_met, inspection.items_total, inspection.score = totals["count_met"], totals["count_total"], score
     Inspection.objects.filter(pk=inspection.pk).update(
         items_met=inspection.items_met, items_total=inspection.items_total, score=score
     )

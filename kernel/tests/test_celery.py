@@ -1,0 +1,75 @@
+"""Tasks go through a real worker process and a real broker: Redis when configured, else the filesystem."""
+
+import os
+import subprocess
+import sys
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from kernel.tasks import HEARTBEAT_KEY, heartbeat
+from practice_center.celery import app
+
+CELERY = Path(sys.executable).with_name("celery")
+
+
+@pytest.fixture
+def worker():
+    """A worker process of its own, on a queue of its own, so it never takes another worker's messages."""
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    log = Path(settings.VAR_DIR) / f"{queue}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(CELERY), "-A", "practice_center", "worker", "--pool=solo", "-Q", queue, "--loglevel=INFO",
+             "--without-mingle", "--without-gossip", "--without-heartbeat"],
+            cwd=settings.BASE_DIR,
+            env=os.environ.copy(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield queue
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        text = log.read_text()
+        log.unlink()
+    assert "ready" in text, text[-2000:]
+
+
+def _round_trip(queue):
+    assert not app.conf.task_always_eager
+    cache.delete(HEARTBEAT_KEY)
+    result = heartbeat.apply_async(queue=queue)
+    value = result.get(timeout=60)
+    assert datetime.fromisoformat(value)
+    # The worker wrote it to the shared cache, in another process.
+    assert cache.get(HEARTBEAT_KEY) == value
+    return result
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (CI sets it to the local Redis)")
+def test_task_round_trip_through_a_real_worker_on_redis(worker):
+    assert app.conf.broker_url.startswith("redis://")
+    result = _round_trip(worker)
+    assert result.backend.__class__.__name__ == "RedisBackend"
+
+
+@pytest.mark.smoke
+@pytest.mark.skipif(bool(settings.REDIS_URL), reason="the embedded broker serves only without REDIS_URL (make test-smoke)")
+def test_task_round_trip_through_a_real_worker_on_the_embedded_broker(worker):
+    options = app.conf.broker_transport_options
+    assert app.conf.broker_url.startswith("filesystem://")
+    assert options["data_folder_in"] == options["data_folder_out"]
+    _round_trip(worker)
+
+
+def test_task_defaults_are_safe():
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_serializer == "json" and app.conf.accept_content == ["json"]
+    assert app.conf.task_time_limit and app.conf.task_soft_time_limit < app.conf.task_time_limit
+    assert "kernel.heartbeat" in app.conf.beat_schedule

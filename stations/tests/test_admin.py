@@ -1,0 +1,240 @@
+"""The admin, scoped: a township admin sees and touches only its own subtree, everywhere in the admin."""
+
+import datetime
+import json
+
+import pytest
+from django.urls import reverse
+
+from stations import services
+from stations.models import Inspection, Platform, Role, RoleAssignment, Unit, UnitKind
+from stations.tests.factories import make_checklist, make_platform, make_unit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(tree, people, reference):
+    """Objects of every admin model on both sides of the line between township A and township B."""
+    other_center = make_unit(UnitKind.CENTER, name="邻县新时代文明实践中心")
+    inspect = lambda unit, checklist: services.inspection_record(  # noqa: E731
+        actor=people.county, unit=unit, checklist=checklist, inspected_on=datetime.date(2026, 10, 8)
+    )
+    return {
+        "unit": (tree.a1, tree.b1),
+        "inspection": (inspect(tree.a1, reference.checklist), inspect(tree.b1, reference.checklist)),
+        "roleassignment": (
+            RoleAssignment.objects.get(user=people.station_a1),
+            RoleAssignment.objects.get(user=people.inst_b),
+        ),
+        "platform": (reference.platform, make_platform(other_center, "law", "法律服务平台")),
+        "checklist": (reference.checklist, make_checklist(other_center)),
+    }
+
+
+def _changelist(client, model):
+    response = client.get(reverse(f"admin:stations_{model}_changelist"))
+    assert response.status_code == 200
+    return set(response.context["cl"].result_list)
+
+
+@pytest.mark.parametrize("model", ["unit", "inspection", "roleassignment", "platform", "checklist"])
+@pytest.mark.parametrize("who", ["inst_a", "station_a1"])
+def test_lists_show_only_own_side_and_the_other_side_is_404(client, people, world, model, who):
+    client.force_login(getattr(people, who))
+    mine, theirs = world[model]
+    if who == "station_a1" and model == "inspection":
+        mine = world[model][0]  # the inspection of station A1 itself
+    rows = _changelist(client, model)
+    assert mine in rows
+    assert theirs not in rows
+    for view in ("change", "delete", "history"):
+        url = reverse(f"admin:stations_{model}_{view}", args=[theirs.pk])
+        assert client.get(url).status_code == 404, (view, url)
+        if view != "history":
+            assert client.post(url, {"post": "yes"}).status_code == 404
+    assert type(theirs).objects.filter(pk=theirs.pk).exists()
+
+
+def test_unit_list_of_institute_admin_is_exactly_its_subtree(client, tree, people):
+    client.force_login(people.inst_a)
+    assert _changelist(client, "unit") == {tree.a, tree.a1, tree.a2, tree.a1a}
+
+
+def test_unit_list_of_station_admin_is_exactly_its_subtree(client, tree, people):
+    client.force_login(people.station_a1)
+    assert _changelist(client, "unit") == {tree.a1, tree.a1a}
+
+
+def test_county_admin_sees_the_whole_county(client, tree, people):
+    client.force_login(people.county)
+    assert len(_changelist(client, "unit")) == 8
+
+
+@pytest.mark.parametrize("who", ["inst_a", "station_a1"])
+def test_no_foreign_unit_in_any_unit_choice(client, tree, people, world, who):
+    client.force_login(getattr(people, who))
+    foreign = {tree.b.pk, tree.b1.pk, tree.b1a.pk, tree.center.pk}
+    for model in ("unit", "inspection", "roleassignment", "platform", "checklist"):
+        response = client.get(reverse(f"admin:stations_{model}_add"))
+        if response.status_code == 403:
+            continue
+        form = response.context["adminform"].form
+        for name, field in form.fields.items():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and queryset.model is Unit:
+                assert not foreign & set(queryset.values_list("pk", flat=True)), (model, name)
+    # The autocomplete the parent and unit fields use answers from the same scope.
+    for model, field in (("unit", "parent"), ("inspection", "unit"), ("roleassignment", "unit")):
+        response = client.get(
+            reverse("admin:autocomplete"),
+            {"app_label": "stations", "model_name": model, "field_name": field, "term": ""},
+        )
+        assert response.status_code == 200
+        ids = {int(row["id"]) for row in json.loads(response.content)["results"]}
+        assert ids and not ids & foreign, (model, ids)
+
+
+def _unit_form(unit=None, **changes):
+    data = {
+        "kind": UnitKind.STATION,
+        "name": "新建站",
+        "code": "NEW-1",
+        "parent": "",
+        "category": "",
+        "address": "",
+        "longitude": "",
+        "latitude": "",
+        "contact_person": "",
+        "contact_phone": "",
+        "recognition_level": "",
+        "highlight": "",
+        "is_active": "on",
+    }
+    if unit is not None:
+        data.update(
+            kind=unit.kind, name=unit.name, code=unit.code, parent=unit.parent_id or "", category=unit.category
+        )
+    data.update(changes)
+    return data
+
+
+def test_institute_admin_adds_a_station_under_its_own_institute(client, tree, people):
+    client.force_login(people.inst_a)
+    response = client.post(reverse("admin:stations_unit_add"), _unit_form(parent=tree.a.pk))
+    assert response.status_code == 302
+    station = Unit.objects.get(code="NEW-1")
+    assert station.path.startswith(tree.a.path) and station.depth == 2
+
+
+@pytest.mark.parametrize("who", ["inst_a", "station_a1"])
+def test_cannot_create_under_the_other_township(client, tree, people, who):
+    client.force_login(getattr(people, who))
+    response = client.post(reverse("admin:stations_unit_add"), _unit_form(parent=tree.b.pk))
+    assert response.status_code == 200
+    assert "parent" in response.context["adminform"].form.errors
+    assert not Unit.objects.filter(code="NEW-1").exists()
+
+
+@pytest.mark.parametrize(("who", "unit_name", "target_name"), [("inst_a", "a1", "b"), ("station_a1", "a1a", "b1")])
+def test_cannot_move_anything_under_the_other_township(client, tree, people, who, unit_name, target_name):
+    client.force_login(getattr(people, who))
+    unit, target = getattr(tree, unit_name), getattr(tree, target_name)
+    url = reverse("admin:stations_unit_change", args=[unit.pk])
+    response = client.post(url, _unit_form(unit, parent=target.pk))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert Unit.objects.get(pk=unit.pk).path == unit.path
+
+
+def test_station_admin_edits_its_station_but_not_its_place(client, tree, people):
+    client.force_login(people.station_a1)
+    url = reverse("admin:stations_unit_change", args=[tree.a1.pk])
+    response = client.get(url)
+    assert "parent" not in response.context["adminform"].form.fields  # read-only: decided from above
+    data = _unit_form(tree.a1, address="甲一村村委会二楼", contact_phone="0599-7000001")
+    data.pop("parent")
+    data.pop("kind")
+    assert client.post(url, data).status_code == 302
+    station = Unit.objects.get(pk=tree.a1.pk)
+    assert station.address == "甲一村村委会二楼" and station.parent_id == tree.a.pk
+
+
+def test_station_admin_cannot_delete_its_own_station(client, tree, people):
+    client.force_login(people.station_a1)
+    response = client.post(reverse("admin:stations_unit_delete", args=[tree.a1.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert Unit.objects.filter(pk=tree.a1.pk).exists()
+
+
+def test_institute_admin_cannot_change_the_center_platforms(client, people, world):
+    client.force_login(people.inst_a)
+    platform = world["platform"][0]
+    url = reverse("admin:stations_platform_change", args=[platform.pk])
+    assert client.get(url).status_code == 200  # readable: it is the county's platform
+    response = client.post(url, {"center": platform.center_id, "name": "改名", "code": "x", "responsible_department": "y"})
+    assert response.status_code == 403
+    assert Platform.objects.get(pk=platform.pk).name == "理论宣讲平台"
+
+
+def test_inspection_is_added_then_ticked_and_scored(client, tree, people, reference):
+    client.force_login(people.inst_a)
+    response = client.post(
+        reverse("admin:stations_inspection_add"),
+        {
+            "unit": tree.a2.pk,
+            "checklist": reference.checklist.pk,
+            "inspected_on": "2026-11-02",
+            "note": "",
+            "photos-TOTAL_FORMS": "0",
+            "photos-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    inspection = Inspection.objects.get(unit=tree.a2)
+    assert inspection.inspector == people.inst_a
+    results = list(inspection.results.order_by("item__order"))
+    data = {
+        "inspected_on": "2026-11-02",
+        "note": "基本达标",
+        "results-TOTAL_FORMS": str(len(results)),
+        "results-INITIAL_FORMS": str(len(results)),
+        "photos-TOTAL_FORMS": "0",
+        "photos-INITIAL_FORMS": "0",
+    }
+    for i, result in enumerate(results):
+        data[f"results-{i}-id"] = result.pk
+        data[f"results-{i}-inspection"] = inspection.pk
+        data[f"results-{i}-note"] = ""
+        if i < 2:
+            data[f"results-{i}-met"] = "on"
+    response = client.post(reverse("admin:stations_inspection_change", args=[inspection.pk]), data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    inspection.refresh_from_db()
+    assert (inspection.items_met, str(inspection.score)) == (2, "66.7")
+
+
+def test_institute_admin_cannot_inspect_the_other_township(client, tree, people, reference):
+    client.force_login(people.inst_a)
+    response = client.post(
+        reverse("admin:stations_inspection_add"),
+        {"unit": tree.b1.pk, "checklist": reference.checklist.pk, "inspected_on": "2026-11-02",
+         "photos-TOTAL_FORMS": "0", "photos-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 200
+    assert "unit" in response.context["adminform"].form.errors
+    assert not Inspection.objects.exists()
+
+
+def test_users_without_an_admin_role_see_no_admin_models(client, people, tree):
+    people.volunteer.is_staff = True
+    people.volunteer.save()
+    client.force_login(people.volunteer)
+    assert client.get(reverse("admin:stations_unit_changelist")).status_code == 403
+    assert client.get(reverse("admin:stations_unit_change", args=[tree.a1.pk])).status_code in (403, 404)
+
+
+def test_only_superusers_grant_roles_in_the_admin(client, people, tree):
+    client.force_login(people.inst_a)
+    assert client.get(reverse("admin:stations_roleassignment_add")).status_code == 403
+    assert Role.STATION_ADMIN  # the role the institute admin would have wanted to grant

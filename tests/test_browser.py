@@ -1,0 +1,33 @@
+"""Real pages in real headless Chromium (Debian's chromium, driven by Playwright)."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _login(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "pass-for-tests-1")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
+def test_station_admin_sees_only_its_subtree_in_the_admin(page, live_server, tree, people, output_path):
+    _login(page, live_server, "station_a1")
+    page.goto(f"{live_server.url}/admin/stations/unit/")
+    names = [text.strip(" └") for text in page.locator("#result_list tbody th").all_inner_texts()]
+    page.screenshot(path=f"{output_path}/station-admin-units.png", full_page=True)
+    assert sorted(names) == sorted([tree.a1.name, tree.a1a.name])
+    assert tree.b1.name not in page.content()
+    assert "阵地单位" in page.content()  # the admin speaks Chinese by default
+
+
+def test_home_page_lists_institutes_on_a_phone(page, live_server, tree):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/")
+    cards = page.locator("#institutes .card-title").all_inner_texts()
+    assert cards == [tree.a.name, tree.b.name]
+    assert page.locator("h1").inner_text() == "新时代文明实践中心"
+    # Bootstrap is served from our own static files: the navbar collapses behind a toggler on a phone.
+    assert page.locator(".navbar-toggler").is_visible()
