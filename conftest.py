@@ -1,8 +1,8 @@
 """Shared fixtures: a small county with two townships, and the people who work in it.
 
-    center ─┬─ institute A ─┬─ station A1 ── point A1a
-            │               └─ station A2
-            └─ institute B ─── station B1 ── point B1a
+center ─┬─ institute A ─┬─ station A1 ── point A1a
+        │               └─ station A2
+        └─ institute B ─── station B1 ── point B1a
 """
 
 import os

@@ -7,8 +7,8 @@ from django.utils.translation import check_for_language, get_supported_language_
 
 
 class LocaleMiddleware(DjangoLocaleMiddleware):
-    """Pages ignore the browser's Accept-Language (staff machines often say English while the office works in
-    Chinese); the language cookie set by the switcher decides. API clients may still ask by Accept-Language."""
+    """Pages ignore the browser's Accept-Language (staff machines often say English while the office
+    works in Chinese); the cookie set by the switcher decides. API clients may ask by Accept-Language."""
 
     def process_request(self, request):
         language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)

@@ -20,4 +20,6 @@ urlpatterns = [
 
 if settings.SERVE_MEDIA:
     # Uploaded evidence photos; behind a real web server these are served by it instead.
-    urlpatterns += [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+    urlpatterns += [
+        path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
+    ]

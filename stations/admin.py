@@ -59,7 +59,21 @@ class UnitInstituteFilter(InstituteFilter):
 class UnitAdminForm(ServiceValidatedForm, forms.ModelForm):
     class Meta:
         model = Unit
-        fields = "__all__"
+        fields = (
+            "kind",
+            "name",
+            "code",
+            "parent",
+            "category",
+            "is_active",
+            "address",
+            "longitude",
+            "latitude",
+            "contact_person",
+            "contact_phone",
+            "recognition_level",
+            "highlight",
+        )
 
     def _post_clean(self):
         super()._post_clean()  # copies cleaned data onto the instance; then the service rules run
@@ -81,7 +95,10 @@ class UnitAdmin(ScopedModelAdmin):
     readonly_fields = ("breadcrumb", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("breadcrumb", "kind", "name", "code", "parent", "category", "is_active")}),
-        (_("Location and contacts"), {"fields": ("address", ("longitude", "latitude"), "contact_person", "contact_phone")}),
+        (
+            _("Location and contacts"),
+            {"fields": ("address", ("longitude", "latitude"), "contact_person", "contact_phone")},
+        ),
         (_("Recognition and brand"), {"fields": ("recognition_level", "highlight")}),
         (_("Record"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
@@ -89,7 +106,12 @@ class UnitAdmin(ScopedModelAdmin):
     @admin.display(description=_("name"), ordering="path")
     def tree_name(self, obj):
         # Indent by depth so the list reads as the tree it is (rows are in path order).
-        return format_html('<span style="padding-left:{}em">{}{}</span>', obj.depth * 1.2, "└ " if obj.depth else "", obj.name)
+        return format_html(
+            '<span style="padding-left:{}em">{}{}</span>',
+            obj.depth * 1.2,
+            "└ " if obj.depth else "",
+            obj.name,
+        )
 
     @admin.display(description=_("position in the tree"))
     def breadcrumb(self, obj):
@@ -209,7 +231,9 @@ class InspectionAdminForm(ServiceValidatedForm, forms.ModelForm):
         super()._post_clean()
         inspection = self.instance
         if not self.errors and inspection.unit_id and inspection.checklist_id:
-            self.validate_with_service(lambda: services.inspection_validate(actor=self.actor, inspection=inspection))
+            self.validate_with_service(
+                lambda: services.inspection_validate(actor=self.actor, inspection=inspection)
+            )
 
 
 @admin.register(Inspection)

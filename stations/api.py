@@ -19,7 +19,7 @@ def _visible_units(request):
 
 @extend_schema_field(OpenApiTypes.INT)
 class UnitChoiceFilter(django_filters.ModelChoiceFilter):
-    """A unit id, accepted only if the unit is in the caller's scope (else a 400, as for a unit that does not exist)."""
+    """A unit id, accepted only inside the caller's scope: else a 400, as for a unit that does not exist."""
 
 
 class UnitFilter(django_filters.FilterSet):
@@ -46,7 +46,11 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = UnitSerializer
     filterset_class = UnitFilter
-    filter_backends = (django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter)
+    filter_backends = (
+        django_filters.rest_framework.DjangoFilterBackend,
+        filters.SearchFilter,
+        filters.OrderingFilter,
+    )
     search_fields = ("name", "code", "address")
     ordering_fields = ("path", "name", "code")
     ordering = ("path",)
@@ -55,12 +59,16 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
         return unit_list(user=self.request.user)
 
     @extend_schema(
-        responses={200: OpenApiResponse(description=str(_("A GeoJSON FeatureCollection of units with coordinates.")))}
+        responses={
+            200: OpenApiResponse(description=str(_("A GeoJSON FeatureCollection of units with coordinates.")))
+        }
     )
     @action(detail=False, url_path="geojson", pagination_class=None)
     def geojson(self, request):
         """The filtered units that have coordinates, as one GeoJSON FeatureCollection for a map."""
-        units = self.filter_queryset(self.get_queryset()).filter(longitude__isnull=False, latitude__isnull=False)
+        units = self.filter_queryset(self.get_queryset()).filter(
+            longitude__isnull=False, latitude__isnull=False
+        )
         features = UnitFeatureSerializer(units, many=True).data
         return Response({"type": "FeatureCollection", "features": features})
 

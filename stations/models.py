@@ -228,9 +228,14 @@ class ChecklistItem(models.Model):
 class Inspection(TimeStampedModel):
     """An inspection (督查) of one unit against one construction standard; the score is computed."""
 
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="inspections")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="inspections"
+    )
     checklist = models.ForeignKey(
-        Checklist, verbose_name=_("construction standard"), on_delete=models.PROTECT, related_name="inspections"
+        Checklist,
+        verbose_name=_("construction standard"),
+        on_delete=models.PROTECT,
+        related_name="inspections",
     )
     inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -19,9 +19,7 @@ def checklist_list(*, user) -> QuerySet[Checklist]:
 
 
 def inspection_list(*, user) -> QuerySet[Inspection]:
-    return scope_for(user).filter(
-        Inspection.objects.select_related("unit", "checklist", "inspector"), "unit"
-    )
+    return scope_for(user).filter(Inspection.objects.select_related("unit", "checklist", "inspector"), "unit")
 
 
 def role_assignment_list(*, user) -> QuerySet[RoleAssignment]:
@@ -40,7 +38,9 @@ def public_institutes() -> QuerySet[Unit]:
         .of_kind(UnitKind.INSTITUTE)
         .select_related("parent")
         .annotate(
-            station_count=Count("children", filter=Q(children__kind=UnitKind.STATION, children__is_active=True))
+            station_count=Count(
+                "children", filter=Q(children__kind=UnitKind.STATION, children__is_active=True)
+            )
         )
         .order_by("parent__path", "code")
     )

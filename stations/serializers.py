@@ -40,7 +40,17 @@ class PlatformSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Platform
-        fields = ("id", "center", "center_name", "name", "code", "responsible_department", "description", "order", "is_active")
+        fields = (
+            "id",
+            "center",
+            "center_name",
+            "name",
+            "code",
+            "responsible_department",
+            "description",
+            "order",
+            "is_active",
+        )
         read_only_fields = fields
 
 

@@ -47,9 +47,13 @@ def unit_validate(*, actor, unit: Unit) -> None:
     allowed = ALLOWED_PARENT_KINDS[kind]
     if not allowed:
         if parent is not None:
-            raise ApplicationError(_("A practice center is the root of its tree and has no parent."), field="parent")
+            raise ApplicationError(
+                _("A practice center is the root of its tree and has no parent."), field="parent"
+            )
         if actor is not None and not actor.is_superuser:
-            raise ApplicationError(_("Only a system administrator may create a practice center."), field="kind")
+            raise ApplicationError(
+                _("Only a system administrator may create a practice center."), field="kind"
+            )
     else:
         if parent is None:
             raise ApplicationError(_("Choose the unit this one belongs to."), field="parent")
@@ -71,7 +75,9 @@ def unit_validate(*, actor, unit: Unit) -> None:
         _check_in_scope(actor, current, strictly=True)
         _check_in_scope(actor, parent)
         if parent is not None and parent.path.startswith(current.path):
-            raise ApplicationError(_("A unit cannot be moved under itself or its own sub-units."), field="parent")
+            raise ApplicationError(
+                _("A unit cannot be moved under itself or its own sub-units."), field="parent"
+            )
 
 
 @transaction.atomic
@@ -111,7 +117,9 @@ def unit_create(*, actor, kind: str, name: str, code: str, parent: Unit | None =
 def unit_delete(*, actor, unit: Unit) -> None:
     _check_in_scope(actor, unit, strictly=True)
     if unit.children.exists():
-        raise ApplicationError(_("Remove or move its sub-units first; a unit with sub-units cannot be deleted."))
+        raise ApplicationError(
+            _("Remove or move its sub-units first; a unit with sub-units cannot be deleted.")
+        )
     unit.delete()
 
 
@@ -122,7 +130,8 @@ def inspection_validate(*, actor, inspection: Inspection) -> None:
         raise ApplicationError(_("You may only inspect units below your own."), field="unit")
     if checklist.unit_kind != unit.kind:
         raise ApplicationError(
-            _("This standard applies to %(kind)s, not to this unit.") % {"kind": checklist.get_unit_kind_display()},
+            _("This standard applies to %(kind)s, not to this unit.")
+            % {"kind": checklist.get_unit_kind_display()},
             field="checklist",
         )
     if not unit.path.startswith(checklist.center.path):
@@ -173,7 +182,11 @@ def inspection_score_refresh(*, inspection: Inspection) -> Inspection:
         if total_weight
         else Decimal(0)
     )
-    inspection.items_met, inspection.items_total, inspection.score = totals["count_met"], totals["count_total"], score
+    inspection.items_met, inspection.items_total, inspection.score = (
+        totals["count_met"],
+        totals["count_total"],
+        score,
+    )
     Inspection.objects.filter(pk=inspection.pk).update(
         items_met=inspection.items_met, items_total=inspection.items_total, score=score
     )
@@ -187,7 +200,8 @@ def role_grant(*, actor, user, role: str, unit: Unit) -> RoleAssignment:
     expected_kind = ADMIN_ROLE_UNIT_KIND.get(role)
     if expected_kind is not None and unit.kind != expected_kind:
         raise ApplicationError(
-            _("A %(role)s is granted on a %(kind)s.") % {"role": role.label, "kind": UnitKind(expected_kind).label},
+            _("A %(role)s is granted on a %(kind)s.")
+            % {"role": role.label, "kind": UnitKind(expected_kind).label},
             field="unit",
         )
     # Granting a role on your own unit would let an admin mint peers; grants come from above.

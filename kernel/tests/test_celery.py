@@ -24,8 +24,19 @@ def worker():
     log = Path(settings.VAR_DIR) / f"{queue}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(CELERY), "-A", "practice_center", "worker", "--pool=solo", "-Q", queue, "--loglevel=INFO",
-             "--without-mingle", "--without-gossip", "--without-heartbeat"],
+            [
+                str(CELERY),
+                "-A",
+                "practice_center",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "--loglevel=INFO",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+            ],
             cwd=settings.BASE_DIR,
             env=os.environ.copy(),
             stdout=out,
@@ -60,7 +71,9 @@ def test_task_round_trip_through_a_real_worker_on_redis(worker):
 
 
 @pytest.mark.smoke
-@pytest.mark.skipif(bool(settings.REDIS_URL), reason="the embedded broker serves only without REDIS_URL (make test-smoke)")
+@pytest.mark.skipif(
+    bool(settings.REDIS_URL), reason="the embedded broker serves only without REDIS_URL (make test-smoke)"
+)
 def test_task_round_trip_through_a_real_worker_on_the_embedded_broker(worker):
     options = app.conf.broker_transport_options
     assert app.conf.broker_url.startswith("filesystem://")

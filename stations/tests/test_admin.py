@@ -113,7 +113,11 @@ def _unit_form(unit=None, **changes):
     }
     if unit is not None:
         data.update(
-            kind=unit.kind, name=unit.name, code=unit.code, parent=unit.parent_id or "", category=unit.category
+            kind=unit.kind,
+            name=unit.name,
+            code=unit.code,
+            parent=unit.parent_id or "",
+            category=unit.category,
         )
     data.update(changes)
     return data
@@ -136,7 +140,9 @@ def test_cannot_create_under_the_other_township(client, tree, people, who):
     assert not Unit.objects.filter(code="NEW-1").exists()
 
 
-@pytest.mark.parametrize(("who", "unit_name", "target_name"), [("inst_a", "a1", "b"), ("station_a1", "a1a", "b1")])
+@pytest.mark.parametrize(
+    ("who", "unit_name", "target_name"), [("inst_a", "a1", "b"), ("station_a1", "a1a", "b1")]
+)
 def test_cannot_move_anything_under_the_other_township(client, tree, people, who, unit_name, target_name):
     client.force_login(getattr(people, who))
     unit, target = getattr(tree, unit_name), getattr(tree, target_name)
@@ -172,7 +178,9 @@ def test_institute_admin_cannot_change_the_center_platforms(client, people, worl
     platform = world["platform"][0]
     url = reverse("admin:stations_platform_change", args=[platform.pk])
     assert client.get(url).status_code == 200  # readable: it is the county's platform
-    response = client.post(url, {"center": platform.center_id, "name": "改名", "code": "x", "responsible_department": "y"})
+    response = client.post(
+        url, {"center": platform.center_id, "name": "改名", "code": "x", "responsible_department": "y"}
+    )
     assert response.status_code == 403
     assert Platform.objects.get(pk=platform.pk).name == "理论宣讲平台"
 
@@ -218,8 +226,13 @@ def test_institute_admin_cannot_inspect_the_other_township(client, tree, people,
     client.force_login(people.inst_a)
     response = client.post(
         reverse("admin:stations_inspection_add"),
-        {"unit": tree.b1.pk, "checklist": reference.checklist.pk, "inspected_on": "2026-11-02",
-         "photos-TOTAL_FORMS": "0", "photos-INITIAL_FORMS": "0"},
+        {
+            "unit": tree.b1.pk,
+            "checklist": reference.checklist.pk,
+            "inspected_on": "2026-11-02",
+            "photos-TOTAL_FORMS": "0",
+            "photos-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 200
     assert "unit" in response.context["adminform"].form.errors

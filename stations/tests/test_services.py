@@ -8,16 +8,16 @@ from django.db import IntegrityError, connection, transaction
 from kernel.errors import ApplicationError
 from stations import services
 from stations.models import Inspection, Role, RoleAssignment, Unit, UnitKind
-from stations.tests.factories import make_unit, make_user
+from stations.tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def test_paths_and_depth_follow_the_tree(tree):
     assert tree.center.depth == 0 and tree.a.depth == 1 and tree.a1.depth == 2 and tree.a1a.depth == 3
-    assert tree.a1a.path == tree.center.path + Unit.path_segment(tree.a.pk) + Unit.path_segment(tree.a1.pk) + (
-        Unit.path_segment(tree.a1a.pk)
-    )
+    assert tree.a1a.path == tree.center.path + Unit.path_segment(tree.a.pk) + Unit.path_segment(
+        tree.a1.pk
+    ) + (Unit.path_segment(tree.a1a.pk))
     assert set(Unit.objects.subtree_of(tree.a)) == {tree.a, tree.a1, tree.a2, tree.a1a}
     assert list(Unit.objects.ancestors_of(tree.a1a)) == [tree.center, tree.a, tree.a1]
 
@@ -75,7 +75,9 @@ def test_station_admin_cannot_move_its_station_nor_pick_a_foreign_parent(tree, p
 def test_institute_admin_creates_only_inside_its_subtree(tree, people):
     services.unit_create(actor=people.inst_a, kind=UnitKind.STATION, name="新站", code="A-NEW", parent=tree.a)
     with pytest.raises(ApplicationError):
-        services.unit_create(actor=people.inst_a, kind=UnitKind.STATION, name="越界站", code="B-NEW", parent=tree.b)
+        services.unit_create(
+            actor=people.inst_a, kind=UnitKind.STATION, name="越界站", code="B-NEW", parent=tree.b
+        )
     assert not Unit.objects.filter(code="B-NEW").exists()
 
 
@@ -128,7 +130,10 @@ def test_nobody_inspects_their_own_unit_or_a_foreign_one(tree, people, reference
 def test_inspection_standard_must_fit_the_unit_kind(tree, people, reference):
     with pytest.raises(ApplicationError) as error:
         services.inspection_record(
-            actor=people.inst_a, unit=tree.a1a, checklist=reference.checklist, inspected_on=datetime.date.today()
+            actor=people.inst_a,
+            unit=tree.a1a,
+            checklist=reference.checklist,
+            inspected_on=datetime.date.today(),
         )
     assert error.value.field == "checklist"
 
