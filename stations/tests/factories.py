@@ -30,10 +30,14 @@ def make_user(username: str, *, role: str | None = None, unit: Unit | None = Non
 
 
 def make_platform(center: Unit, code: str, name: str | None = None) -> Platform:
-    return Platform.objects.create(center=center, code=code, name=name or code, responsible_department="宣传部")
+    return Platform.objects.create(
+        center=center, code=code, name=name or code, responsible_department="宣传部"
+    )
 
 
-def make_checklist(center: Unit, kind: str = UnitKind.STATION, items=("有统一标识", "有固定场所", "有学习书籍")):
+def make_checklist(
+    center: Unit, kind: str = UnitKind.STATION, items=("有统一标识", "有固定场所", "有学习书籍")
+):
     checklist = Checklist.objects.create(center=center, name=f"标准{next(_codes)}", unit_kind=kind)
     for order, text in enumerate(items):
         ChecklistItem.objects.create(checklist=checklist, order=order, text=text, weight=1)
