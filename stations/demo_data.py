@@ -60,7 +60,12 @@ TOWNSHIPS = (
 
 PLATFORMS = (
     # (code, name, responsible department, description)
-    ("theory", "理论宣讲平台", "县委宣传部", "组织百姓宣讲团、理论骨干进村入户，把党的创新理论讲到群众身边。"),
+    (
+        "theory",
+        "理论宣讲平台",
+        "县委宣传部",
+        "组织百姓宣讲团、理论骨干进村入户，把党的创新理论讲到群众身边。",
+    ),
     ("education", "教育服务平台", "县教育局", "整合学校、家长学校和少年宫资源，开展课后托管、家庭教育指导。"),
     ("culture", "文化服务平台", "县文旅局", "文艺下乡、非遗展演、全民阅读，丰富群众精神文化生活。"),
     ("science", "科技与科普服务平台", "县科协", "农技专家下田间，开展科普宣传和实用技术培训。"),
@@ -130,14 +135,49 @@ class CountyPlan:
 
 
 _SURNAMES = "陈林黄张李王吴刘蔡杨郑谢邱罗廖余叶朱江肖魏游徐邓严饶范官"
-_GIVEN = "建国明华金秀丽春文志海美玉德福荣伟晓芳平勇军强红英梅辉斌长清水生兰凤桂"
+# Given names: mostly two syllables (建华、秀英、志强), sometimes one (伟、芳).
+_GIVEN_FIRST = "建国志晓文海秀丽玉春金德福永俊淑美雪"
+_GIVEN_SECOND = "华明平强军英芳兰梅辉斌清林荣峰琴燕红"
+_GIVEN_SINGLE = "伟强军勇斌峰华芳英丽敏静红梅磊涛"
 # Village names: a first and a second syllable, as in 际头、上坪、竹洋.
 _VILLAGE_FIRST = "上下东西南北大小高新石竹桂兰松梅杉枫龙凤茶麻吴余谢黄际岚楼溪源"
 _VILLAGE_SECOND = "坑坊源口洋墩岭溪头坪垄厝山田湖地墘际林阳"
-_COMMUNITIES = ("中山", "南门", "北门", "东郊", "水南", "城西", "光明", "富文", "华阳", "翠峰", "新华", "和平")
+_COMMUNITIES = (
+    "中山",
+    "南门",
+    "北门",
+    "东郊",
+    "水南",
+    "城西",
+    "光明",
+    "富文",
+    "华阳",
+    "翠峰",
+    "新华",
+    "和平",
+)
 _STREETS = ("中山路", "府前路", "滨江路", "建设路", "解放路", "南山路", "水南路", "东大街")
-_BRAND_FIRST = ("红色宣讲", "百姓宣讲", "孝老爱亲", "邻里守望", "家风家训", "移风易俗", "乡贤调解", "法治宣传")
-_BRAND_SECOND = ("茶文化", "竹文化", "杉木文化", "农耕文化", "书香村居", "健康义诊", "科普惠农", "文艺下乡", "护林防火")
+_BRAND_FIRST = (
+    "红色宣讲",
+    "百姓宣讲",
+    "孝老爱亲",
+    "邻里守望",
+    "家风家训",
+    "移风易俗",
+    "乡贤调解",
+    "法治宣传",
+)
+_BRAND_SECOND = (
+    "茶文化",
+    "竹文化",
+    "杉木文化",
+    "农耕文化",
+    "书香村居",
+    "健康义诊",
+    "科普惠农",
+    "文艺下乡",
+    "护林防火",
+)
 _POINT_FEATURES = {
     PointCategory.SCHOOL: ("小小宣讲员", "课后托管志愿服务", "少年传习所"),
     PointCategory.PARK: ("广场舞文明劝导", "周末文艺汇演", "全民健身指导"),
@@ -167,8 +207,10 @@ class _Drawer:
         self.rng = random.Random(seed)
 
     def person(self) -> str:
-        given = "".join(self.rng.sample(_GIVEN, self.rng.choice((1, 2, 2))))
-        return self.rng.choice(_SURNAMES) + given
+        surname = self.rng.choice(_SURNAMES)
+        if self.rng.random() < 0.25:
+            return surname + self.rng.choice(_GIVEN_SINGLE)
+        return surname + self.rng.choice(_GIVEN_FIRST) + self.rng.choice(_GIVEN_SECOND)
 
     def phone(self) -> str:
         return f"0599-7{self.rng.randrange(100000, 1000000)}"
@@ -255,7 +297,8 @@ def _township_units(
                 f"{venue}{SUFFIX_POINT}",
                 {
                     "category": category,
-                    "address": f"{REGION}{township.name}{draw.rng.choice(_STREETS)}{draw.rng.randint(1, 120)}号",
+                    "address": f"{REGION}{township.name}{draw.rng.choice(_STREETS)}{draw.rng.randint(1, 120)}"
+                    "号",
                     "longitude": p_lon,
                     "latitude": p_lat,
                     "contact_person": draw.person(),
@@ -316,7 +359,9 @@ def _township_units(
                         "latitude": p_lat,
                         "contact_person": draw.person(),
                         "contact_phone": draw.phone(),
-                        "highlight": draw.rng.choice(_POINT_FEATURES[category]) if draw.rng.random() < 0.25 else "",
+                        "highlight": draw.rng.choice(_POINT_FEATURES[category])
+                        if draw.rng.random() < 0.25
+                        else "",
                     },
                 )
             )
@@ -343,9 +388,13 @@ def _inspections(draw: _Drawer, townships: list[list[UnitSpec]]) -> list[Inspect
     firsts, follow_ups = [], []
     for code in sorted(draw.rng.sample(codes, _INSPECTED_STATIONS)):
         day = _FIRST_INSPECTION_DAY + datetime.timedelta(days=draw.rng.randrange(0, 180))
-        unmet = sorted(draw.rng.sample(range(len(requirements)), draw.rng.choice((0, 0, 1, 1, 1, 2, 2, 3, 4, 5))))
+        unmet = sorted(
+            draw.rng.sample(range(len(requirements)), draw.rng.choice((0, 0, 1, 1, 1, 2, 2, 3, 4, 5)))
+        )
         unmet_texts = tuple(requirements[i] for i in unmet)
-        note = "县文明办年度督查：" + ("全部达标。" if not unmet else f"未达标：{'、'.join(unmet_texts)}，限期整改。")
+        note = "县文明办年度督查：" + (
+            "全部达标。" if not unmet else f"未达标：{'、'.join(unmet_texts)}，限期整改。"
+        )
         firsts.append(InspectionSpec(code, day, unmet_texts, note))
         if unmet and len(follow_ups) < _FOLLOW_UPS:
             again = day + datetime.timedelta(days=draw.rng.randrange(30, 61))

@@ -1,0 +1,221 @@
+"""Build the demo county (顺昌县) through the services: units, platforms, the 八个有 standard, inspections
+and the demo logins. Every row is looked up by its code or natural key first, so a second run changes nothing.
+"""
+
+import time
+import unicodedata
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.db import transaction
+
+from kernel.errors import ApplicationError
+from stations import demo_data, services
+from stations.models import Checklist, ChecklistItem, Inspection, Platform, Role, Unit, UnitKind
+
+
+class Command(BaseCommand):
+    help = "Build the demo county 顺昌县 (about 500 units) with its demo logins; safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet", action="store_true", help="Print no progress, only the logins.")
+
+    @no_translations
+    def handle(self, *args, quiet=False, **options):
+        self.quiet = quiet or options["verbosity"] == 0
+        self.demo_hash = ""
+        started = time.monotonic()
+        plan = demo_data.county_plan()
+        units, units_created = self._seed_units(plan)
+        center = units[demo_data.CENTER_CODE]
+        with transaction.atomic():
+            platforms_created = self._seed_platforms(center)
+            checklist, items_created = self._seed_checklist(center)
+        with transaction.atomic():
+            accounts, accounts_created = self._seed_accounts(units)
+        with transaction.atomic():
+            inspections_created = self._seed_inspections(plan, units, checklist, actor=accounts["county"])
+
+        created = {
+            "units": units_created,
+            "platforms": platforms_created,
+            "standard items": items_created,
+            "inspections": inspections_created,
+            "accounts": accounts_created,
+        }
+        seconds = time.monotonic() - started
+        if any(created.values()):
+            summary = ", ".join(f"{count} {what}" for what, count in created.items())
+            self.stdout.write(self.style.SUCCESS(f"Demo county ready in {seconds:.1f} s; created {summary}."))
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo county already in place; nothing changed ({seconds:.1f} s).")
+            )
+        self._print_logins(accounts, units)
+
+    def _progress(self, message: str) -> None:
+        if not self.quiet:
+            self.stdout.write(message)
+
+    def _seed_units(self, plan: demo_data.CountyPlan) -> tuple[dict[str, Unit], int]:
+        specs = plan.units
+        existing = Unit.objects.in_bulk([spec.code for spec in specs], field_name="code")
+        for spec in specs:
+            found = existing.get(spec.code)
+            if found is not None and found.kind != spec.kind:
+                raise CommandError(
+                    f"Code {spec.code} is already used by {found.name} ({found.kind}), not a {spec.kind}; "
+                    "the demo county cannot be built in this database."
+                )
+        units: dict[str, Unit] = {}
+        created = self._create_missing([plan.center], existing, units)
+        for number, township in enumerate(plan.townships, 1):
+            # One transaction per township: a run cut short keeps whole townships, and the next run resumes.
+            with transaction.atomic():
+                new = self._create_missing(township, existing, units)
+            created += new
+            institute = township[0]
+            stations = sum(1 for spec in township if spec.kind == UnitKind.STATION)
+            points = len(township) - stations - 1
+            self._progress(
+                f"  [{number:2d}/{len(plan.townships)}] {institute.code:6} {institute.name}: "
+                f"{stations} stations, {points} points, {new} new"
+            )
+        return units, created
+
+    def _create_missing(self, specs, existing: dict[str, Unit], units: dict[str, Unit]) -> int:
+        created = 0
+        for spec in specs:
+            unit = existing.get(spec.code)
+            if unit is None:
+                parent = units[spec.parent_code] if spec.parent_code else None
+                try:
+                    unit = services.unit_create(
+                        actor=None,
+                        kind=spec.kind,
+                        name=spec.name,
+                        code=spec.code,
+                        parent=parent,
+                        **spec.fields,
+                    )
+                except ApplicationError as error:
+                    raise CommandError(f"{spec.code} {spec.name}: {error.message}") from error
+                created += 1
+            units[spec.code] = unit
+        return created
+
+    def _seed_platforms(self, center: Unit) -> int:
+        created = 0
+        for order, (code, name, department, description) in enumerate(demo_data.PLATFORMS, 1):
+            _platform, new = Platform.objects.get_or_create(
+                center=center,
+                code=code,
+                defaults={
+                    "name": name,
+                    "responsible_department": department,
+                    "description": description,
+                    "order": order,
+                },
+            )
+            created += new
+        self._progress(f"  platforms: {len(demo_data.PLATFORMS)} ({created} new)")
+        return created
+
+    def _seed_checklist(self, center: Unit) -> tuple[Checklist, int]:
+        checklist, _new = Checklist.objects.select_related("center").get_or_create(
+            center=center,
+            name=demo_data.CHECKLIST_NAME,
+            defaults={"unit_kind": UnitKind.STATION, "description": demo_data.CHECKLIST_DESCRIPTION},
+        )
+        present = set(checklist.items.values_list("text", flat=True))
+        missing = [
+            ChecklistItem(checklist=checklist, order=order, text=text, weight=weight)
+            for order, (text, weight) in enumerate(demo_data.CHECKLIST_ITEMS, 1)
+            if text not in present
+        ]
+        ChecklistItem.objects.bulk_create(missing)
+        self._progress(
+            f"  standard {checklist.name}: {len(demo_data.CHECKLIST_ITEMS)} items ({len(missing)} new)"
+        )
+        return checklist, len(missing)
+
+    def _seed_accounts(self, units: dict[str, Unit]):
+        user_model = get_user_model()
+        wanted = demo_data.ACCOUNTS
+        users = user_model.objects.in_bulk([account.username for account in wanted], field_name="username")
+        created = 0
+        for account in wanted:
+            if account.username not in users:
+                # One hash for all demo accounts: hashing is slow on purpose, and the password is public.
+                self.demo_hash = self.demo_hash or make_password(demo_data.PASSWORD)
+                user = user_model(
+                    username=account.username,
+                    first_name=account.first_name,
+                    last_name=account.last_name,
+                    is_staff=True,
+                    is_superuser=account.role is None,
+                    password=self.demo_hash,
+                )
+                user.save()
+                users[account.username] = user
+                created += 1
+            if account.role is not None:
+                services.role_grant(
+                    actor=None, user=users[account.username], role=account.role, unit=units[account.unit_code]
+                )
+        return users, created
+
+    def _seed_inspections(self, plan, units: dict[str, Unit], checklist: Checklist, *, actor) -> int:
+        item_ids = dict(checklist.items.values_list("text", "pk"))
+        done = set(Inspection.objects.filter(checklist=checklist).values_list("unit_id", "inspected_on"))
+        created = 0
+        for spec in plan.inspections:
+            unit = units[spec.unit_code]
+            if (unit.pk, spec.inspected_on) in done:
+                continue
+            met = [pk for text, pk in item_ids.items() if text not in spec.unmet]
+            services.inspection_record(
+                actor=actor,
+                unit=unit,
+                checklist=checklist,
+                inspected_on=spec.inspected_on,
+                met_item_ids=met,
+                note=spec.note,
+            )
+            created += 1
+        self._progress(f"  inspections: {len(plan.inspections)} ({created} new)")
+        return created
+
+    def _print_logins(self, users, units: dict[str, Unit]) -> None:
+        # Stored hash › whether the demo password opens it, so each distinct hash is checked once.
+        checked: dict[str, bool] = {self.demo_hash: True} if self.demo_hash else {}
+        rows = [("Username", "Role", "Unit", "Password")]
+        for account in demo_data.ACCOUNTS:
+            user = users[account.username]
+            if user.password not in checked:
+                checked[user.password] = check_password(demo_data.PASSWORD, user.password)
+            password = demo_data.PASSWORD if checked[user.password] else "(changed, kept as is)"
+            role = Role(account.role).label if account.role else "Superuser"
+            unit = units[account.unit_code].name if account.unit_code else "(all units)"
+            rows.append((account.username, str(role), unit, password))
+        widths = [max(_width(row[column]) for row in rows) for column in range(len(rows[0]))]
+        self.stdout.write("")
+        self.stdout.write(self.style.MIGRATE_HEADING("Demo logins"))
+        for index, row in enumerate(rows):
+            self.stdout.write(
+                "  " + "  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            )
+            if index == 0:
+                self.stdout.write("  " + "  ".join("-" * width for width in widths))
+        self.stdout.write("")
+        self.stdout.write(f"Sign in at {demo_data.ADMIN_URL}")
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
