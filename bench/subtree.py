@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "practice_center.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -88,9 +88,8 @@ def main():
     try:
         start = time.perf_counter()
         institutes = build_tree()
-        print(
-            f"tree: {Unit.objects.count()} units on {connection.vendor}, built in {time.perf_counter() - start:.1f} s"
-        )
+        built = time.perf_counter() - start
+        print(f"tree: {Unit.objects.count()} units on {connection.vendor}, built in {built:.1f} s")
         assert all(sorted(by_path(u)) == sorted(by_walk(u)) for u in institutes[:5])
         walk = timed(by_walk, institutes)
         path = timed(by_path, institutes)

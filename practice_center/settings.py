@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,6 +31,9 @@ DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = os.environ.get("SECRET_KEY") or (
     "django-insecure-development-only-key-set-SECRET_KEY-in-production-0123456789"
 )
+if SECRET_KEY.startswith("change-me"):
+    # The placeholder of deploy/production.env.example is public: refuse to run on it.
+    raise ImproperlyConfigured("SECRET_KEY is still the placeholder: set a real one (README, Deployment).")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
