@@ -1,12 +1,45 @@
-"""The Celery app: configured from Django settings (CELERY_*), tasks discovered in every app."""
+"""The Celery app: configured from Django settings (CELERY_*), tasks discovered in every app.
+
+Every task of ours derives from PortalTask: acknowledged late (a task lost with its worker runs again),
+time-limited, and retried with exponential backoff and jitter when the database, the broker or the network
+fails for a moment. Errors of our own logic are not retried: running them again would fail again.
+"""
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "practice_center.settings")
 
-app = Celery("practice_center")
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    from django.db import InterfaceError as DatabaseInterfaceError
+    from django.db import OperationalError as DatabaseOperationalError
+    from kombu.exceptions import OperationalError as BrokerOperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (
+        DatabaseOperationalError,
+        DatabaseInterfaceError,
+        BrokerOperationalError,
+        RedisConnectionError,
+        RedisTimeoutError,
+        ConnectionError,
+        TimeoutError,
+    )
+
+
+class PortalTask(Task):
+    acks_late = True
+    autoretry_for = _transient_errors()
+    retry_backoff = 2  # seconds before the first retry, doubling each time
+    retry_backoff_max = 600
+    retry_jitter = True
+    max_retries = 6
+
+
+app = Celery("practice_center", task_cls=PortalTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

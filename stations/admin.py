@@ -241,7 +241,7 @@ class InspectionAdmin(ScopedModelAdmin):
     form = InspectionAdminForm
     change_needs_strict = True
     list_display = ("unit", "checklist", "inspected_on", "score", "items_summary", "inspector")
-    list_filter = ("checklist", "unit__kind", UnitInstituteFilter)
+    list_filter = (("checklist", admin.RelatedOnlyFieldListFilter), "unit__kind", UnitInstituteFilter)
     list_select_related = ("unit", "checklist", "inspector")
     search_fields = ("unit__name", "unit__code", "note")
     date_hierarchy = "inspected_on"

@@ -17,7 +17,7 @@ from practice_center.celery import app
 CELERY = Path(sys.executable).with_name("celery")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def worker():
     """A worker process of its own, on a queue of its own, so it never takes another worker's messages."""
     queue = f"test-{uuid.uuid4().hex[:12]}"
@@ -36,6 +36,8 @@ def worker():
                 "--without-mingle",
                 "--without-gossip",
                 "--without-heartbeat",
+                "--include",
+                "kernel.tests.celery_tasks",
             ],
             cwd=settings.BASE_DIR,
             env=os.environ.copy(),
@@ -81,8 +83,21 @@ def test_task_round_trip_through_a_real_worker_on_the_embedded_broker(worker):
     _round_trip(worker)
 
 
+def test_a_transient_failure_is_retried_with_backoff_by_the_worker(worker):
+    from kernel.tests.celery_tasks import flaky
+
+    key = f"flaky:{uuid.uuid4().hex}"
+    result = flaky.apply_async(args=[key, 2], queue=worker)
+    assert result.get(timeout=90) == 3  # failed twice, succeeded on the third attempt
+    assert cache.get(key) == 3
+
+
 def test_task_defaults_are_safe():
     assert app.conf.task_acks_late is True
     assert app.conf.task_serializer == "json" and app.conf.accept_content == ["json"]
     assert app.conf.task_time_limit and app.conf.task_soft_time_limit < app.conf.task_time_limit
     assert "kernel.heartbeat" in app.conf.beat_schedule
+    # Our tasks retry transient failures with backoff, and only those.
+    assert heartbeat.retry_backoff and heartbeat.retry_jitter and heartbeat.max_retries
+    assert ConnectionError in heartbeat.autoretry_for
+    assert not any(issubclass(ValueError, error) for error in heartbeat.autoretry_for)

@@ -251,3 +251,78 @@ def test_only_superusers_grant_roles_in_the_admin(client, people, tree):
     client.force_login(people.inst_a)
     assert client.get(reverse("admin:stations_roleassignment_add")).status_code == 403
     assert Role.STATION_ADMIN  # the role the institute admin would have wanted to grant
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/auth/user/",
+        "/admin/auth/group/",
+        "/admin/authtoken/tokenproxy/",
+        "/admin/stations/platform/add/",
+        "/admin/stations/checklist/add/",
+        "/admin/stations/roleassignment/add/",
+    ],
+)
+def test_institute_admin_has_no_access_to_accounts_tokens_or_county_reference_data(client, people, url):
+    client.force_login(people.inst_a)
+    assert client.get(url).status_code == 403
+
+
+def test_inspection_list_filters_offer_only_visible_standards(client, people, world):
+    client.force_login(people.inst_a)
+    response = client.get(reverse("admin:stations_inspection_changelist"))
+    html = response.content.decode()
+    own, foreign = world["checklist"]
+    assert own.name in html and foreign.name not in html
+
+
+def _png(width=8, height=8):
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (width, height), (183, 28, 28)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _inspection_change_data(inspection, **photo):
+    results = list(inspection.results.order_by("item__order"))
+    data = {
+        "inspected_on": "2026-11-02",
+        "note": "",
+        "results-TOTAL_FORMS": str(len(results)),
+        "results-INITIAL_FORMS": str(len(results)),
+        "photos-TOTAL_FORMS": "1",
+        "photos-INITIAL_FORMS": "0",
+        "photos-0-caption": "门牌",
+    }
+    for i, result in enumerate(results):
+        data.update({f"results-{i}-id": result.pk, f"results-{i}-inspection": inspection.pk})
+    data.update(photo)
+    return data
+
+
+def test_evidence_photo_upload_and_refusal_of_a_non_image(
+    client, tree, people, reference, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(people.inst_a)
+    inspection = services.inspection_record(
+        actor=people.inst_a,
+        unit=tree.a1,
+        checklist=reference.checklist,
+        inspected_on=datetime.date(2026, 11, 2),
+    )
+    url = reverse("admin:stations_inspection_change", args=[inspection.pk])
+    fake = SimpleUploadedFile("sign.png", b"not an image at all", content_type="image/png")
+    response = client.post(url, _inspection_change_data(inspection, **{"photos-0-image": fake}))
+    assert response.status_code == 200 and not inspection.photos.exists()
+    photo = SimpleUploadedFile("sign.png", _png(), content_type="image/png")
+    response = client.post(url, _inspection_change_data(inspection, **{"photos-0-image": photo}))
+    assert response.status_code == 302
+    stored = inspection.photos.get()
+    assert stored.caption == "门牌" and (tmp_path / stored.image.name).exists()

@@ -7,7 +7,7 @@ import unicodedata
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
-from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from kernel.errors import ApplicationError
@@ -21,7 +21,6 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="Print no progress, only the logins.")
 
-    @no_translations
     def handle(self, *args, quiet=False, **options):
         self.quiet = quiet or options["verbosity"] == 0
         self.demo_hash = ""
