@@ -223,7 +223,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "kernel.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "kernel.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "600/minute"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "新时代文明实践中心 API",

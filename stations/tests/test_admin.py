@@ -201,21 +201,9 @@ def test_inspection_is_added_then_ticked_and_scored(client, tree, people, refere
     assert response.status_code == 302
     inspection = Inspection.objects.get(unit=tree.a2)
     assert inspection.inspector == people.inst_a
-    results = list(inspection.results.order_by("item__order"))
-    data = {
-        "inspected_on": "2026-11-02",
-        "note": "基本达标",
-        "results-TOTAL_FORMS": str(len(results)),
-        "results-INITIAL_FORMS": str(len(results)),
-        "photos-TOTAL_FORMS": "0",
-        "photos-INITIAL_FORMS": "0",
-    }
-    for i, result in enumerate(results):
-        data[f"results-{i}-id"] = result.pk
-        data[f"results-{i}-inspection"] = inspection.pk
-        data[f"results-{i}-note"] = ""
-        if i < 2:
-            data[f"results-{i}-met"] = "on"
+    data = _inspection_change_data(
+        inspection, **{"photos-TOTAL_FORMS": "0", "results-0-met": "on", "results-1-met": "on"}
+    )
     response = client.post(reverse("admin:stations_inspection_change", args=[inspection.pk]), data)
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     inspection.refresh_from_db()
