@@ -12,6 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VAR_DIR=/app/var \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/app/var/media \
+    PROTECTED_MEDIA_ROOT=/app/var/protected \
     STATIC_MANIFEST=true
 
 WORKDIR /app
@@ -29,7 +30,7 @@ RUN pip install --no-deps . && rm -rf build *.egg-info
 RUN SECRET_KEY=collectstatic-only-not-a-secret python manage.py collectstatic --noinput \
     && rm -rf /app/var \
     && useradd --system --create-home --home-dir /home/app --uid 10001 --user-group app \
-    && mkdir -p /app/var/media /app/var/celery \
+    && mkdir -p /app/var/media /app/var/protected /app/var/celery \
     && chown -R app:app /app/var
 
 USER app

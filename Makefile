@@ -19,7 +19,7 @@ install: $(STAMP)
 
 run: install
 	$(MANAGE) migrate --noinput
-	$(MANAGE) seed_demo
+	DEBUG=1 $(MANAGE) seed_demo
 	@mkdir -p var/celery
 	@echo "Portal: http://127.0.0.1:8000  (worker and beat log: var/celery/worker.log)"
 	@trap 'kill 0' INT TERM EXIT; \
@@ -45,7 +45,7 @@ format: install
 
 seed: install
 	$(MANAGE) migrate --noinput
-	$(MANAGE) seed_demo
+	DEBUG=1 $(MANAGE) seed_demo
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -5,7 +5,9 @@ with DATABASE_URL and REDIS_URL it runs on PostgreSQL and Redis. See README.md f
 """
 
 import os
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -27,10 +29,23 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", default=False)
-# Without a configured key only a development server may start; production must set SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY") or (
-    "django-insecure-development-only-key-set-SECRET_KEY-in-production-0123456789"
-)
+
+
+def _local_secret_key() -> str:
+    """Without SECRET_KEY (a laptop, the tests) a random key is made once and kept in VAR_DIR, so no key
+    that signs sessions is ever committed or shared between installations."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+                handle.write(secrets.token_urlsafe(64))
+        except FileExistsError:
+            pass  # another process made it first
+    return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
 if SECRET_KEY.startswith("change-me"):
     # The placeholder of deploy/production.env.example is public: refuse to run on it.
     raise ImproperlyConfigured("SECRET_KEY is still the placeholder: set a real one (README, Deployment).")
@@ -58,6 +73,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kernel.middleware.LocaleMiddleware",
+    "kernel.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -107,8 +123,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def _next_redis_database(url: str) -> str:
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{number + 1}"))
+
+
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # The cache lives in the next database number, so clearing the cache can never flush the task queues.
+    REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL") or _next_redis_database(REDIS_URL)
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -170,11 +198,19 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Evidence photos and other files not for the public: never under MEDIA_ROOT, only served through views
+# that check the scope of who asks (see stations.views.protected_file).
+PROTECTED_MEDIA_ROOT = Path(os.environ.get("PROTECTED_MEDIA_ROOT", VAR_DIR / "protected"))
+PROTECTED_MEDIA_URL = "/protected/"
 # Serve uploads from Django itself (a single-machine install); a real deployment lets its web server do it.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", default=DEBUG)
 # STATIC_MANIFEST=true (after collectstatic) serves hashed, compressed, far-future-cached files.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "protected": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PROTECTED_MEDIA_ROOT, "base_url": PROTECTED_MEDIA_URL},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if env_bool("STATIC_MANIFEST")

@@ -1,13 +1,16 @@
 """Admin of the practice network, in Chinese, every list and choice scoped to the user's subtrees."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+
+from kernel.errors import ApplicationError
 
 from . import services
 from .admin_scoping import ScopedInline, ScopedModelAdmin, ServiceValidatedForm
@@ -22,8 +25,15 @@ from .models import (
     Unit,
     UnitKind,
 )
-from .scoping import scope_for
-from .selectors import unit_breadcrumb
+from .scoping import scope_for, subtree_q
+from .selectors import (
+    checklist_list,
+    inspection_list,
+    platform_list,
+    role_assignment_list,
+    unit_breadcrumb,
+    unit_list,
+)
 
 admin.site.site_header = _("New Era Civilization Practice Center")
 admin.site.site_title = _("Practice center administration")
@@ -42,14 +52,15 @@ class InstituteFilter(admin.SimpleListFilter):
         return [(str(u.pk), u.name) for u in institutes.only("pk", "name")]
 
     def queryset(self, request, queryset):
-        if not self.value():
+        value = self.value()
+        if not value:
             return queryset
-        institute = scope_for(request.user).filter(Unit.objects.all()).filter(pk=self.value()).first()
+        institute = None
+        if value.isdigit():
+            institute = scope_for(request.user).filter(Unit.objects.filter(pk=int(value))).first()
         if institute is None:
             return queryset.none()
-        lookup = self.unit_lookup
-        field = f"{lookup}__path" if lookup else "path"
-        return queryset.filter(**{f"{field}__startswith": institute.path})
+        return queryset.filter(subtree_q(institute.path, self.unit_lookup))
 
 
 class UnitInstituteFilter(InstituteFilter):
@@ -75,15 +86,14 @@ class UnitAdminForm(ServiceValidatedForm, forms.ModelForm):
             "highlight",
         )
 
-    def _post_clean(self):
-        super()._post_clean()  # copies cleaned data onto the instance; then the service rules run
-        if not self.errors:
-            self.validate_with_service(lambda: services.unit_validate(actor=self.actor, unit=self.instance))
+    def service_validate(self):
+        services.unit_validate(actor=self.actor, unit=self.instance)
 
 
 @admin.register(Unit)
 class UnitAdmin(ScopedModelAdmin):
     form = UnitAdminForm
+    selector = unit_list
     scope_lookup = ""
     list_display = ("tree_name", "kind", "code", "parent", "recognition_level", "contact_person", "is_active")
     list_display_links = ("tree_name",)
@@ -119,11 +129,6 @@ class UnitAdmin(ScopedModelAdmin):
             return "-"
         return format_html_join(" › ", "{}", ((u.name,) for u in unit_breadcrumb(unit=obj)))
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        form.actor = request.user
-        return form
-
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and not self.scope(request).contains_strictly(obj):
@@ -142,15 +147,26 @@ class UnitAdmin(ScopedModelAdmin):
     def save_model(self, request, obj, form, change):
         services.unit_save(actor=request.user, unit=obj)
 
-    def delete_model(self, request, obj):
-        services.unit_delete(actor=request.user, unit=obj)
+    def delete_view(self, request, object_id, extra_context=None):
+        # The service's rules (no sub-units, no records) come before Django's confirmation page.
+        obj = self.get_object(request, object_id)
+        if request.method == "POST" and self.has_delete_permission(request, obj):
+            try:
+                with transaction.atomic():
+                    self.log_deletions(request, [obj])  # logged before, undone with the delete if refused
+                    services.unit_delete(actor=request.user, unit=obj)
+            except ApplicationError as error:
+                self.message_user(request, error.message, level=messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:stations_unit_change", args=[obj.pk]))
+            self.message_user(request, _("The unit “%(name)s” was deleted.") % {"name": obj.name})
+            return HttpResponseRedirect(reverse("admin:stations_unit_changelist"))
+        return super().delete_view(request, object_id, extra_context)
 
 
 class CenterOwnedAdmin(ScopedModelAdmin):
     """Platforms and standards: owned by a center, read by all under it, changed by its county admins."""
 
     scope_lookup = "center"
-    scope_mode = "reference"
 
     def unit_choices(self, request, db_field):
         return super().unit_choices(request, db_field).filter(kind=UnitKind.CENTER)
@@ -161,6 +177,7 @@ class CenterOwnedAdmin(ScopedModelAdmin):
 
 @admin.register(Platform)
 class PlatformAdmin(CenterOwnedAdmin):
+    selector = platform_list
     list_display = ("name", "code", "responsible_department", "center", "order", "is_active")
     list_filter = ("is_active",)
     list_select_related = ("center",)
@@ -176,22 +193,23 @@ class ChecklistItemInline(ScopedInline, admin.TabularInline):
 
 @admin.register(Checklist)
 class ChecklistAdmin(CenterOwnedAdmin):
+    selector = checklist_list
     list_display = ("name", "unit_kind", "center", "item_count", "is_active")
     list_filter = ("unit_kind", "is_active")
     list_select_related = ("center",)
     search_fields = ("name",)
     inlines = (ChecklistItemInline,)
 
-    @admin.display(description=_("items"))
+    @admin.display(description=_("items"), ordering="item_count")
     def item_count(self, obj):
-        return obj.items.count()
+        return obj.item_count
 
 
 class InspectionResultInline(ScopedInline, admin.TabularInline):
     model = InspectionResult
     extra = 0
-    fields = ("item", "met", "note")
-    readonly_fields = ("item",)
+    fields = ("item_text", "weight", "met", "note")
+    readonly_fields = ("item_text", "weight")
     scope_lookup = "unit"
     change_needs_strict = True
 
@@ -227,18 +245,15 @@ class InspectionAdminForm(ServiceValidatedForm, forms.ModelForm):
         model = Inspection
         fields = ("unit", "checklist", "inspected_on", "note")
 
-    def _post_clean(self):
-        super()._post_clean()
-        inspection = self.instance
-        if not self.errors and inspection.unit_id and inspection.checklist_id:
-            self.validate_with_service(
-                lambda: services.inspection_validate(actor=self.actor, inspection=inspection)
-            )
+    def service_validate(self):
+        if self.instance.unit_id and self.instance.checklist_id:
+            services.inspection_validate(actor=self.actor, inspection=self.instance)
 
 
 @admin.register(Inspection)
 class InspectionAdmin(ScopedModelAdmin):
     form = InspectionAdminForm
+    selector = inspection_list
     change_needs_strict = True
     list_display = ("unit", "checklist", "inspected_on", "score", "items_summary", "inspector")
     list_filter = (("checklist", admin.RelatedOnlyFieldListFilter), "unit__kind", UnitInstituteFilter)
@@ -270,11 +285,6 @@ class InspectionAdmin(ScopedModelAdmin):
             fields += ["unit", "checklist"]  # the results belong to this unit and this standard
         return fields
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        form.actor = request.user
-        return form
-
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else (InspectionPhotoInline,)
 
@@ -291,38 +301,65 @@ class InspectionAdmin(ScopedModelAdmin):
         return HttpResponseRedirect(reverse("admin:stations_inspection_change", args=[obj.pk]))
 
 
+class RoleAssignmentAdminForm(ServiceValidatedForm, forms.ModelForm):
+    class Meta:
+        model = RoleAssignment
+        fields = ("user", "role", "unit")
+
+    def service_validate(self):
+        services.role_validate(actor=self.actor, role=self.instance.role, unit=self.instance.unit)
+
+
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(ScopedModelAdmin):
+    form = RoleAssignmentAdminForm
+    selector = role_assignment_list
     list_display = ("user", "role", "unit", "granted_by", "created_at")
     list_filter = ("role", UnitInstituteFilter)
     list_select_related = ("user", "unit", "granted_by")
     search_fields = ("user__username", "user__first_name", "user__last_name", "unit__name")
-    autocomplete_fields = ("unit",)
-    readonly_fields = ("granted_by",)
+    autocomplete_fields = ("user", "unit")
 
-    # Granting and revoking roles is for system administrators, who also manage the accounts.
+    # In the admin, roles are granted and revoked by system administrators: choosing the user means
+    # searching every account, which only they may do. The services also serve scoped grants elsewhere.
     def has_add_permission(self, request):
         return request.user.is_superuser
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return False  # an assignment is granted or revoked, never edited into another one
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
     def save_model(self, request, obj, form, change):
-        if change:
-            obj.save()
-        else:
-            services.role_grant(actor=request.user, user=obj.user, role=obj.role, unit=obj.unit)
+        saved = services.role_grant(actor=request.user, user=obj.user, role=obj.role, unit=obj.unit)
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.role_revoke(actor=request.user, assignment=obj)
+
+    def delete_queryset(self, request, queryset):
+        for assignment in queryset.select_related("user", "unit"):
+            services.role_revoke(actor=request.user, assignment=assignment)
 
 
 class RoleAssignmentInline(admin.TabularInline):
+    """The user's roles, shown on the account; granted and revoked under 角色授权."""
+
     model = RoleAssignment
     fk_name = "user"
     extra = 0
-    autocomplete_fields = ("unit",)
-    readonly_fields = ("granted_by",)
+    fields = ("role", "unit", "granted_by", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 User = get_user_model()

@@ -1,7 +1,8 @@
 """The admin side of the scoping rule: a ModelAdmin base that every app's admin extends.
 
-Lists, change pages, deletes, every foreign-key choice to a unit and every autocomplete go through
-`scope_for(request.user)`. An object outside the scope answers 404, the same as one that does not exist.
+Lists come from the app's scoped selector; change, delete and history pages, every foreign-key choice to a
+unit and every autocomplete go through `scope_for(request.user)` too. An object outside the scope answers
+404, the same as one that does not exist.
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ class ScopedAdminMixin:
     """Shared by model admins and inlines. `scope_lookup` leads from the model to its Unit ("" = itself)."""
 
     scope_lookup: str = "unit"
-    # "subtree": rows of units inside the user's subtrees. "reference": rows owned by a center, readable
-    # by everyone under it, changeable only by those who hold the center.
-    scope_mode: str = "subtree"
     # Whether changing a row needs the unit strictly below the user's own (e.g. inspections).
     change_needs_strict: bool = False
 
@@ -29,22 +27,10 @@ class ScopedAdminMixin:
         return scope_for(request.user)
 
     def unit_of(self, obj) -> Unit | None:
-        if obj is None:
-            return None
-        if not self.scope_lookup:
-            return obj
         value = obj
-        for part in self.scope_lookup.split("__"):
+        for part in filter(None, self.scope_lookup.split("__")):
             value = getattr(value, part, None)
-            if value is None:
-                return None
         return value
-
-    def scope_q(self, request):
-        scope = self.scope(request)
-        if self.scope_mode == "reference":
-            return scope.reference_q(self.scope_lookup)
-        return scope.q(self.scope_lookup)
 
     def can_change_object(self, request, obj) -> bool:
         scope = self.scope(request)
@@ -61,10 +47,15 @@ class ScopedAdminMixin:
 
 
 class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """`selector(user=…)` is the app's scoped read for this model; the admin lists nothing else."""
+
+    selector = None
     list_per_page = 50
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(self.scope_q(request))
+        queryset = type(self).selector(user=request.user)
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -72,6 +63,12 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
             # Out of scope or absent: the same 404, so nobody learns what exists elsewhere.
             raise Http404
         return obj
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if issubclass(form, ServiceValidatedForm):
+            form.actor = request.user
+        return form
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff and not self.scope(request).is_empty
@@ -118,13 +115,20 @@ class ScopedInline(ScopedAdminMixin):
 
 
 class ServiceValidatedForm:
-    """Mixin for admin forms: run a service's validation once the instance is built, as form errors."""
+    """Mixin for admin forms: the service's own validation runs once the instance is built, so a rule
+    breach is a form error (never a 500 from save_model). `service_validate` is the hook to fill in."""
 
-    actor = None  # set by the admin's get_form
+    actor = None  # set by ScopedModelAdmin.get_form
 
-    def validate_with_service(self, check) -> None:
+    def service_validate(self) -> None:
+        raise NotImplementedError
+
+    def _post_clean(self):
+        super()._post_clean()  # builds self.instance from the cleaned data
+        if self.errors:
+            return
         try:
-            check()
+            self.service_validate()
         except ApplicationError as error:
             field = error.field if error.field in self.fields else None
             self.add_error(field, error.message)

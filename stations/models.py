@@ -4,12 +4,16 @@ The tree is a materialized path: every unit stores the ids of its ancestors and 
 segments ("00000001/00000007/"), so a subtree is one indexed prefix query and tree order is path order.
 """
 
+import uuid
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kernel.models import TimeStampedModel
@@ -108,6 +112,7 @@ class Unit(TimeStampedModel):
                 condition=(Q(kind=UnitKind.CENTER) & Q(parent__isnull=True))
                 | (~Q(kind=UnitKind.CENTER) & Q(parent__isnull=False)),
                 name="unit_only_center_is_root",
+                violation_error_message=_("Only a practice center has no parent unit."),
             ),
             models.CheckConstraint(
                 condition=(Q(longitude__isnull=True) & Q(latitude__isnull=True))
@@ -116,8 +121,13 @@ class Unit(TimeStampedModel):
                     & Q(longitude__isnull=False, latitude__isnull=False)
                 ),
                 name="unit_coordinates_both_or_none_in_range",
+                violation_error_message=_("Give both longitude and latitude, or neither."),
             ),
-            models.CheckConstraint(condition=~Q(pk=models.F("parent")), name="unit_not_own_parent"),
+            models.CheckConstraint(
+                condition=~Q(pk=models.F("parent")),
+                name="unit_not_own_parent",
+                violation_error_message=_("A unit cannot be its own parent."),
+            ),
         ]
         indexes = [models.Index(fields=["parent", "kind"], name="unit_parent_kind")]
 
@@ -126,16 +136,19 @@ class Unit(TimeStampedModel):
 
     @staticmethod
     def path_segment(pk: int) -> str:
+        if pk >= 10**PATH_SEGMENT_WIDTH:
+            raise ValueError(f"unit id {pk} does not fit a path segment of {PATH_SEGMENT_WIDTH} digits")
         return f"{pk:0{PATH_SEGMENT_WIDTH}d}/"
 
-    def ancestor_paths(self, *, include_self: bool = False) -> list[str]:
-        """The paths of this unit's ancestors, read off its own path: no query needed."""
+    @staticmethod
+    def path_prefixes(path: str) -> list[str]:
+        """Every ancestor-or-self path of `path`, root first, read off the string: no query needed."""
         step = PATH_SEGMENT_WIDTH + 1
-        prefixes = [self.path[:end] for end in range(step, len(self.path) + 1, step)]
-        return prefixes if include_self else prefixes[:-1]
+        return [path[:end] for end in range(step, len(path) + 1, step)]
 
-    def is_within(self, other: "Unit") -> bool:
-        return self.path.startswith(other.path)
+    def ancestor_paths(self, *, include_self: bool = False) -> list[str]:
+        prefixes = self.path_prefixes(self.path)
+        return prefixes if include_self else prefixes[:-1]
 
     @property
     def has_coordinates(self) -> bool:
@@ -272,6 +285,9 @@ class InspectionResult(models.Model):
     item = models.ForeignKey(
         ChecklistItem, verbose_name=_("standard item"), on_delete=models.PROTECT, related_name="results"
     )
+    # Copied from the item when the inspection is recorded: the score stays what it was that day.
+    item_text = models.CharField(_("requirement"), max_length=200)
+    weight = models.PositiveSmallIntegerField(_("weight"))
     met = models.BooleanField(_("met"), default=False)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
@@ -284,14 +300,27 @@ class InspectionResult(models.Model):
         ]
 
     def __str__(self):
-        return str(self.item)
+        return self.item_text
+
+
+def protected_storage():
+    return storages["protected"]
+
+
+def evidence_upload_to(photo: "InspectionPhoto", filename: str) -> str:
+    # A random name: the original says nothing useful and must not be guessable from the outside.
+    suffix = Path(filename).suffix.lower()
+    suffix = suffix if suffix in {".jpg", ".jpeg", ".png", ".gif", ".webp"} else ".img"
+    return f"inspections/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
 class InspectionPhoto(TimeStampedModel):
     inspection = models.ForeignKey(
         Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE, related_name="photos"
     )
-    image = models.ImageField(_("photo"), upload_to="inspections/%Y/%m/")
+    image = models.ImageField(
+        _("photo"), upload_to=evidence_upload_to, storage=protected_storage, max_length=200
+    )
     caption = models.CharField(_("caption"), max_length=100, blank=True)
 
     class Meta:

@@ -17,6 +17,16 @@ from .models import ADMIN_ROLE_UNIT_KIND, RoleAssignment, Unit
 _CACHE_ATTR = "_practice_scope"
 
 
+def path_field(lookup: str = "") -> str:
+    """The path column reached by `lookup` from a model to its unit ("" for a Unit itself)."""
+    return f"{lookup}__path" if lookup else "path"
+
+
+def subtree_q(path: str, lookup: str = "") -> Q:
+    """Rows whose unit lies in the subtree rooted at `path`: one indexed prefix match."""
+    return Q(**{f"{path_field(lookup)}__startswith": path})
+
+
 @dataclass(frozen=True)
 class Scope:
     is_global: bool
@@ -26,33 +36,29 @@ class Scope:
     def is_empty(self) -> bool:
         return not self.is_global and not self.roots
 
-    def _prefix(self, lookup: str) -> str:
-        return f"{lookup}__path" if lookup else "path"
-
     def q(self, lookup: str = "") -> Q:
         """Rows whose unit (reached by `lookup`, e.g. "unit") lies in one of the subtrees."""
         if self.is_global:
             return Q()
         if not self.roots:
             return Q(pk__in=[])
-        field = self._prefix(lookup)
         q = Q()
         for root in self.roots:
-            q |= Q(**{f"{field}__startswith": root})
+            q |= subtree_q(root, lookup)
         return q
 
     def strict_q(self, lookup: str = "") -> Q:
         """As `q`, less the roots themselves: what lies below the user's own units."""
         if self.is_global:
             return Q()
-        return self.q(lookup) & ~Q(**{f"{self._prefix(lookup)}__in": self.roots})
+        return self.q(lookup) & ~Q(**{f"{path_field(lookup)}__in": self.roots})
 
     def reference_q(self, lookup: str) -> Q:
         """Rows owned by a unit that is an ancestor of, or inside, one of the subtrees."""
         if self.is_global:
             return Q()
-        field = self._prefix(lookup)
-        ancestors = {prefix for root in self.roots for prefix in _prefixes(root)}
+        field = path_field(lookup)
+        ancestors = {prefix for root in self.roots for prefix in Unit.path_prefixes(root)}
         return self.q(lookup) | Q(**{f"{field}__in": sorted(ancestors)})
 
     def filter(self, queryset: QuerySet, lookup: str = "") -> QuerySet:
@@ -67,11 +73,6 @@ class Scope:
         if unit is None:
             return self.is_global
         return self.is_global or any(unit.path.startswith(root) and unit.path != root for root in self.roots)
-
-
-def _prefixes(path: str) -> list[str]:
-    parts = [p for p in path.split("/") if p]
-    return ["".join(f"{p}/" for p in parts[:i]) for i in range(1, len(parts) + 1)]
 
 
 def _minimal_roots(paths) -> tuple[str, ...]:
@@ -92,9 +93,13 @@ def scope_for(user) -> Scope:
     if user.is_superuser:
         scope = Scope(is_global=True, roots=())
     else:
-        paths = RoleAssignment.objects.filter(
-            user=user, role__in=list(ADMIN_ROLE_UNIT_KIND), unit__is_active=True
-        ).values_list("unit__path", flat=True)
+        # Only an admin role on the kind of unit it is made for grants anything, whatever wrote the row.
+        granted = Q()
+        for role, kind in ADMIN_ROLE_UNIT_KIND.items():
+            granted |= Q(role=role, unit__kind=kind)
+        paths = RoleAssignment.objects.filter(granted, user=user, unit__is_active=True).values_list(
+            "unit__path", flat=True
+        )
         scope = Scope(is_global=False, roots=_minimal_roots(paths))
     setattr(user, _CACHE_ATTR, scope)
     return scope

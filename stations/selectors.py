@@ -15,7 +15,11 @@ def platform_list(*, user) -> QuerySet[Platform]:
 
 
 def checklist_list(*, user) -> QuerySet[Checklist]:
-    return Checklist.objects.filter(scope_for(user).reference_q("center")).select_related("center")
+    return (
+        Checklist.objects.filter(scope_for(user).reference_q("center"))
+        .select_related("center")
+        .annotate(item_count=Count("items"))
+    )
 
 
 def inspection_list(*, user) -> QuerySet[Inspection]:
@@ -28,7 +32,7 @@ def role_assignment_list(*, user) -> QuerySet[RoleAssignment]:
 
 def unit_breadcrumb(*, unit: Unit) -> list[Unit]:
     """The unit's ancestors and itself, root first, in one query."""
-    return list(Unit.objects.filter(path__in=unit.ancestor_paths(include_self=True)).order_by("depth"))
+    return list(Unit.objects.ancestors_of(unit, include_self=True))
 
 
 def public_institutes() -> QuerySet[Unit]:
@@ -47,7 +51,8 @@ def public_institutes() -> QuerySet[Unit]:
 
 
 def public_network_totals() -> dict[str, int]:
-    counts = dict(
-        Unit.objects.active().values_list("kind").annotate(n=Count("pk")).order_by().values_list("kind", "n")
-    )
+    counts = {
+        row["kind"]: row["n"]
+        for row in Unit.objects.active().values("kind").annotate(n=Count("pk")).order_by()
+    }
     return {kind: counts.get(kind, 0) for kind in UnitKind.values}

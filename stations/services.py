@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
@@ -31,17 +32,25 @@ from .models import (
 from .scoping import forget_scope, scope_for
 
 
-def _check_in_scope(actor, unit: Unit | None, *, strictly: bool = False) -> None:
+def _check_in_scope(
+    actor, unit: Unit | None, *, strictly: bool = False, field: str | None = "parent"
+) -> None:
     if actor is None:
         return
     scope = scope_for(actor)
     allowed = scope.contains_strictly(unit) if strictly else scope.contains(unit)
     if not allowed:
-        raise ApplicationError(_("This unit is outside the area you administer."), field="parent")
+        raise ApplicationError(_("This unit is outside the area you administer."), field=field)
 
 
-def unit_validate(*, actor, unit: Unit) -> None:
-    """Check the rules for saving `unit` (new, or changed in memory) without writing anything."""
+# --- Units ----------------------------------------------------------------------------------------
+
+
+def unit_validate(*, actor, unit: Unit, current: Unit | None = None) -> None:
+    """Check the rules for saving `unit` (new, or changed in memory) without writing anything.
+
+    `current` is the stored row, already locked by the caller when it is about to write.
+    """
     kind = UnitKind(unit.kind)
     parent = unit.parent
     allowed = ALLOWED_PARENT_KINDS[kind]
@@ -66,13 +75,16 @@ def unit_validate(*, actor, unit: Unit) -> None:
     if unit.pk is None:
         _check_in_scope(actor, parent)
         return
-    current = Unit.objects.only("parent_id", "path", "kind").get(pk=unit.pk)
-    _check_in_scope(actor, current)
-    if current.kind != unit.kind and unit.children.exists():
+    if current is None:
+        current = Unit.objects.only("parent_id", "path", "kind").get(pk=unit.pk)
+    _check_in_scope(actor, current, field=None)
+    moved, rekinded = current.parent_id != unit.parent_id, current.kind != unit.kind
+    if moved or rekinded:
+        # A unit's place in the tree is decided from above: nobody moves or re-kinds their own unit.
+        _check_in_scope(actor, current, strictly=True, field="parent" if moved else "kind")
+    if rekinded and unit.children.exists():
         raise ApplicationError(_("A unit that has sub-units cannot change its kind."), field="kind")
-    if current.parent_id != unit.parent_id:
-        # Moving a unit: the mover must hold the unit from above and the new parent too.
-        _check_in_scope(actor, current, strictly=True)
+    if moved:
         _check_in_scope(actor, parent)
         if parent is not None and parent.path.startswith(current.path):
             raise ApplicationError(
@@ -83,28 +95,37 @@ def unit_validate(*, actor, unit: Unit) -> None:
 @transaction.atomic
 def unit_save(*, actor, unit: Unit) -> Unit:
     """Create or update `unit`, keeping the materialized paths of it and its subtree right."""
+    current = None
+    if unit.pk is not None:
+        # Lock the unit first: a child being added under it, or a kind change, waits for us or we for it.
+        current = Unit.objects.select_for_update().only("parent_id", "path", "kind", "depth").get(pk=unit.pk)
     if unit.parent_id is not None:
         # Lock the parent so a concurrent move cannot change the path we are about to copy.
         unit.parent = Unit.objects.select_for_update().get(pk=unit.parent_id)
-    unit_validate(actor=actor, unit=unit)
+    unit_validate(actor=actor, unit=unit, current=current)
     parent_path = unit.parent.path if unit.parent else ""
-    if unit.pk is None:
+    unit.depth = unit.parent.depth + 1 if unit.parent else 0
+    if current is None:
         unit.path = f"~{uuid.uuid4().hex}"  # unique placeholder until the id is known
-        unit.depth = unit.parent.depth + 1 if unit.parent else 0
         unit.save()
         unit.path = parent_path + Unit.path_segment(unit.pk)
         Unit.objects.filter(pk=unit.pk).update(path=unit.path)
         return unit
-    old = Unit.objects.select_for_update().only("path", "depth").get(pk=unit.pk)
-    new_path = parent_path + Unit.path_segment(unit.pk)
-    unit.path = new_path
-    unit.depth = unit.parent.depth + 1 if unit.parent else 0
+    unit.path = parent_path + Unit.path_segment(unit.pk)
     unit.save()
-    if new_path != old.path:
+    if unit.path != current.path:
+        # Lock the whole subtree first, so a sub-unit being added right now commits before the UPDATE
+        # below takes its snapshot, and is moved with the rest instead of keeping a stale path.
+        list(
+            Unit.objects.select_for_update()
+            .filter(path__startswith=current.path)
+            .values_list("pk", flat=True)
+        )
         # One UPDATE rewrites the whole subtree: swap the old prefix for the new one.
-        Unit.objects.filter(path__startswith=old.path).exclude(pk=unit.pk).update(
-            path=Concat(Value(new_path), Substr("path", len(old.path) + 1)),
-            depth=F("depth") + (unit.depth - old.depth),
+        Unit.objects.filter(path__startswith=current.path).exclude(pk=unit.pk).update(
+            path=Concat(Value(unit.path), Substr("path", len(current.path) + 1)),
+            depth=F("depth") + (unit.depth - current.depth),
+            updated_at=timezone.now(),
         )
     return unit
 
@@ -115,19 +136,36 @@ def unit_create(*, actor, kind: str, name: str, code: str, parent: Unit | None =
 
 @transaction.atomic
 def unit_delete(*, actor, unit: Unit) -> None:
-    _check_in_scope(actor, unit, strictly=True)
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)  # a child being added waits, or we wait for it
+    _check_in_scope(actor, unit, strictly=True, field=None)
     if unit.children.exists():
         raise ApplicationError(
             _("Remove or move its sub-units first; a unit with sub-units cannot be deleted.")
         )
+    if unit.inspections.exists() or unit.roles.exists():
+        raise ApplicationError(_("This unit has inspections or role assignments; deactivate it instead."))
     unit.delete()
 
 
+# --- Inspections ------------------------------------------------------------------------------------
+
+
 def inspection_validate(*, actor, inspection: Inspection) -> None:
+    if inspection.pk is not None:
+        stored = Inspection.objects.select_related("unit").only("unit", "checklist_id").get(pk=inspection.pk)
+        if actor is not None and not scope_for(actor).contains_strictly(stored.unit):
+            raise ApplicationError(_("You may only inspect units below your own."), field="unit")
+        if (stored.unit_id, stored.checklist_id) != (inspection.unit_id, inspection.checklist_id):
+            # The results belong to this unit and this standard's items: record a new inspection instead.
+            raise ApplicationError(
+                _("The unit and standard of a recorded inspection cannot change."), field="unit"
+            )
     unit, checklist = inspection.unit, inspection.checklist
     # Nobody inspects their own unit: the inspector holds it from above.
     if actor is not None and not scope_for(actor).contains_strictly(unit):
         raise ApplicationError(_("You may only inspect units below your own."), field="unit")
+    if not checklist.is_active:
+        raise ApplicationError(_("This standard is no longer in use."), field="checklist")
     if checklist.unit_kind != unit.kind:
         raise ApplicationError(
             _("This standard applies to %(kind)s, not to this unit.")
@@ -139,16 +177,27 @@ def inspection_validate(*, actor, inspection: Inspection) -> None:
 
 
 @transaction.atomic
-def inspection_save(*, actor, inspection: Inspection) -> Inspection:
-    """Record an inspection; a new one gets one result row per item of its standard, all unmet."""
+def inspection_save(*, actor, inspection: Inspection, met_item_ids=None) -> Inspection:
+    """Record or update an inspection. A new one gets one result per item of its standard, with the
+    item's text and weight copied, so later edits of the standard do not rewrite past scores."""
     inspection_validate(actor=actor, inspection=inspection)
     creating = inspection.pk is None
     if creating and actor is not None:
         inspection.inspector = actor
     inspection.save()
     if creating:
+        met = set(met_item_ids or ())
         InspectionResult.objects.bulk_create(
-            [InspectionResult(inspection=inspection, item=item) for item in inspection.checklist.items.all()]
+            [
+                InspectionResult(
+                    inspection=inspection,
+                    item=item,
+                    item_text=item.text,
+                    weight=item.weight,
+                    met=item.pk in met,
+                )
+                for item in inspection.checklist.items.all()
+            ]
         )
     inspection_score_refresh(inspection=inspection)
     return inspection
@@ -158,21 +207,18 @@ def inspection_record(
     *, actor, unit: Unit, checklist: Checklist, inspected_on, met_item_ids=(), note: str = ""
 ) -> Inspection:
     """Record a whole inspection at once: the items in `met_item_ids` are met, the others not."""
-    with transaction.atomic():
-        inspection = inspection_save(
-            actor=actor,
-            inspection=Inspection(unit=unit, checklist=checklist, inspected_on=inspected_on, note=note),
-        )
-        inspection.results.filter(item_id__in=list(met_item_ids)).update(met=True)
-        inspection_score_refresh(inspection=inspection)
-    return inspection
+    return inspection_save(
+        actor=actor,
+        inspection=Inspection(unit=unit, checklist=checklist, inspected_on=inspected_on, note=note),
+        met_item_ids=met_item_ids,
+    )
 
 
 def inspection_score_refresh(*, inspection: Inspection) -> Inspection:
     """Score = weight of items met / weight of all items × 100, kept on the row for lists and ranking."""
     totals = inspection.results.aggregate(
-        weight_total=Sum("item__weight"),
-        weight_met=Sum("item__weight", filter=Q(met=True)),
+        weight_total=Sum("weight"),
+        weight_met=Sum("weight", filter=Q(met=True)),
         count_total=Count("pk"),
         count_met=Count("pk", filter=Q(met=True)),
     )
@@ -193,9 +239,10 @@ def inspection_score_refresh(*, inspection: Inspection) -> Inspection:
     return inspection
 
 
-@transaction.atomic
-def role_grant(*, actor, user, role: str, unit: Unit) -> RoleAssignment:
-    """Give `user` a role on `unit`. Admin roles make the user staff, so they can sign in to the admin."""
+# --- Roles ----------------------------------------------------------------------------------------
+
+
+def role_validate(*, actor, role: str, unit: Unit) -> None:
     role = Role(role)
     expected_kind = ADMIN_ROLE_UNIT_KIND.get(role)
     if expected_kind is not None and unit.kind != expected_kind:
@@ -204,14 +251,37 @@ def role_grant(*, actor, user, role: str, unit: Unit) -> RoleAssignment:
             % {"role": role.label, "kind": UnitKind(expected_kind).label},
             field="unit",
         )
-    # Granting a role on your own unit would let an admin mint peers; grants come from above.
-    if actor is not None and not scope_for(actor).contains_strictly(unit):
-        raise ApplicationError(_("You may only grant roles on units below your own."), field="unit")
+    if actor is None:
+        return
+    scope = scope_for(actor)
+    # An admin role on your own unit would let an admin mint peers: admin roles come from above.
+    allowed = scope.contains_strictly(unit) if expected_kind is not None else scope.contains(unit)
+    if not allowed:
+        raise ApplicationError(_("You may not grant this role on this unit."), field="unit")
+
+
+@transaction.atomic
+def role_grant(*, actor, user, role: str, unit: Unit) -> RoleAssignment:
+    """Give `user` a role on `unit`. Admin roles make the user staff, so they can sign in to the admin."""
+    role_validate(actor=actor, role=role, unit=unit)
     assignment, _created = RoleAssignment.objects.get_or_create(
         user=user, role=role, unit=unit, defaults={"granted_by": actor}
     )
-    if expected_kind is not None and not user.is_staff:
+    if role in ADMIN_ROLE_UNIT_KIND and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     forget_scope(user)
     return assignment
+
+
+@transaction.atomic
+def role_revoke(*, actor, assignment: RoleAssignment) -> None:
+    """Take a role away. Whoever keeps no admin role loses access to the admin too."""
+    role_validate(actor=actor, role=assignment.role, unit=assignment.unit)
+    user = assignment.user
+    assignment.delete()
+    still_admin = RoleAssignment.objects.filter(user=user, role__in=list(ADMIN_ROLE_UNIT_KIND)).exists()
+    if user.is_staff and not user.is_superuser and not still_admin:
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
+    forget_scope(user)

@@ -2,13 +2,15 @@
 
 import pytest
 
+from stations.tests.factories import TEST_PASSWORD
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _login(page, live_server, username):
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", username)
-    page.fill("#id_password", "pass-for-tests-1")
+    page.fill("#id_password", TEST_PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
 

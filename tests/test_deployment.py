@@ -178,7 +178,7 @@ def test_beat_keeps_its_schedule_in_a_folder_the_image_makes_writable(compose):
     argv = command_lines(compose["services"]["beat"]["command"])[0]
     schedule = Path(argv[argv.index("--schedule") + 1])
     run_steps = " ".join(arguments for keyword, arguments in dockerfile_instructions() if keyword == "RUN")
-    assert f"mkdir -p /app/var/media {schedule.parent}" in run_steps
+    assert re.search(rf"mkdir -p [^&]*{re.escape(str(schedule.parent))}", run_steps)
     assert "chown -R app:app /app/var" in run_steps
 
 

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from stations import services
-from stations.models import Inspection, Platform, Role, RoleAssignment, Unit, UnitKind
-from stations.tests.factories import make_checklist, make_platform, make_unit
+from stations.models import Inspection, InspectionPhoto, Platform, Role, RoleAssignment, Unit, UnitKind
+from stations.tests.factories import TEST_PASSWORD, make_checklist, make_platform, make_unit
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +75,8 @@ def test_county_admin_sees_the_whole_county(client, tree, people):
 def test_no_foreign_unit_in_any_unit_choice(client, tree, people, world, who):
     client.force_login(getattr(people, who))
     foreign = {tree.b.pk, tree.b1.pk, tree.b1a.pk, tree.center.pk}
+    if who == "station_a1":
+        foreign |= {tree.a.pk, tree.a2.pk}  # the sibling station and the institute above are not its own
     for model in ("unit", "inspection", "roleassignment", "platform", "checklist"):
         response = client.get(reverse(f"admin:stations_{model}_add"))
         if response.status_code == 403:
@@ -237,8 +239,11 @@ def test_users_without_an_admin_role_see_no_admin_models(client, people, tree):
 
 def test_only_superusers_grant_roles_in_the_admin(client, people, tree):
     client.force_login(people.inst_a)
-    assert client.get(reverse("admin:stations_roleassignment_add")).status_code == 403
-    assert Role.STATION_ADMIN  # the role the institute admin would have wanted to grant
+    url = reverse("admin:stations_roleassignment_add")
+    assert client.get(url).status_code == 403
+    response = client.post(url, {"user": people.nobody.pk, "role": Role.STATION_ADMIN, "unit": tree.a2.pk})
+    assert response.status_code == 403
+    assert not RoleAssignment.objects.filter(user=people.nobody).exists()
 
 
 @pytest.mark.parametrize(
@@ -292,12 +297,17 @@ def _inspection_change_data(inspection, **photo):
     return data
 
 
-def test_evidence_photo_upload_and_refusal_of_a_non_image(
-    client, tree, people, reference, settings, tmp_path
-):
+@pytest.fixture
+def uploaded_photos():
+    """Deletes the evidence photos a test uploads into the protected storage."""
+    yield
+    for photo in InspectionPhoto.objects.all():
+        photo.image.delete(save=False)
+
+
+def test_evidence_photo_upload_and_refusal_of_a_non_image(client, tree, people, reference, uploaded_photos):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    settings.MEDIA_ROOT = tmp_path
     client.force_login(people.inst_a)
     inspection = services.inspection_record(
         actor=people.inst_a,
@@ -313,4 +323,104 @@ def test_evidence_photo_upload_and_refusal_of_a_non_image(
     response = client.post(url, _inspection_change_data(inspection, **{"photos-0-image": photo}))
     assert response.status_code == 302
     stored = inspection.photos.get()
-    assert stored.caption == "门牌" and (tmp_path / stored.image.name).exists()
+    assert stored.caption == "门牌" and stored.image.storage.exists(stored.image.name)
+    assert "sign" not in stored.image.name  # a random name, not the uploader's
+
+    # The photo is served to those whose scope holds the station, and to nobody else.
+    assert stored.image.url.startswith("/protected/inspections/")
+    for user, status in [
+        (people.inst_a, 200),
+        (people.station_a1, 200),
+        (people.county, 200),
+        (people.inst_b, 404),
+    ]:
+        client.force_login(user)
+        response = client.get(stored.image.url)
+        assert response.status_code == status, user
+        if status == 200:
+            assert b"".join(response.streaming_content) == _png()
+    client.logout()
+    assert client.get(stored.image.url).status_code == 302  # to the login page
+    client.force_login(people.county)
+    assert client.get("/protected/inspections/2026/11/missing.png").status_code == 404
+    assert client.get("/media/" + stored.image.name).status_code == 404  # never under the public media
+
+
+def test_station_admin_is_fenced_from_its_sibling_station(client, tree, people):
+    client.force_login(people.station_a1)
+    for view in ("change", "delete", "history"):
+        assert client.get(reverse(f"admin:stations_unit_{view}", args=[tree.a2.pk])).status_code == 404
+    response = client.post(
+        reverse("admin:stations_unit_add"), _unit_form(kind=UnitKind.POINT, parent=tree.a2.pk)
+    )
+    assert response.status_code == 200 and "parent" in response.context["adminform"].form.errors
+    response = client.post(
+        reverse("admin:stations_unit_change", args=[tree.a1a.pk]), _unit_form(tree.a1a, parent=tree.a2.pk)
+    )
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    assert not Unit.objects.filter(code="NEW-1").exists()
+    assert Unit.objects.get(pk=tree.a1a.pk).parent_id == tree.a1.pk
+    institutes = client.get(reverse("admin:stations_unit_changelist")).context["cl"].filter_specs
+    assert all(
+        tree.a.name not in str(spec.lookup_choices) for spec in institutes if hasattr(spec, "lookup_choices")
+    )
+
+
+@pytest.mark.parametrize("value", ["abc", "1 OR 1=1", "99999999999999999999", "%00"])
+def test_odd_institute_filter_values_answer_without_error(client, people, tree, value):
+    client.force_login(people.county)
+    for model in ("unit", "inspection", "roleassignment"):
+        response = client.get(reverse(f"admin:stations_{model}_changelist"), {"institute": value})
+        assert response.status_code in (200, 400), (model, value)
+
+
+def test_a_nul_in_the_query_is_a_400(client, people, tree):
+    client.force_login(people.county)
+    assert client.get(reverse("admin:stations_unit_changelist") + "?q=%00").status_code == 400
+    assert client.get("/api/v1/units/?search=%00").status_code == 400
+
+
+def test_half_coordinates_are_a_form_error_in_chinese(client, people, tree):
+    client.force_login(people.inst_a)
+    response = client.post(
+        reverse("admin:stations_unit_add"), _unit_form(parent=tree.a.pk, longitude="117.8")
+    )
+    assert response.status_code == 200
+    assert "经度和纬度须同时填写或同时留空" in response.content.decode()
+
+
+def test_superuser_granting_a_role_on_the_wrong_kind_gets_a_form_error(
+    client, tree, people, django_user_model
+):
+    admin = django_user_model.objects.create_superuser("root", password=TEST_PASSWORD)
+    client.force_login(admin)
+    url = reverse("admin:stations_roleassignment_add")
+    response = client.post(url, {"user": people.nobody.pk, "role": Role.INSTITUTE_ADMIN, "unit": tree.a1.pk})
+    assert response.status_code == 200
+    assert "unit" in response.context["adminform"].form.errors
+    response = client.post(url, {"user": people.nobody.pk, "role": Role.STATION_ADMIN, "unit": tree.a1.pk})
+    assert response.status_code == 302
+    people.nobody.refresh_from_db()
+    assert people.nobody.is_staff
+    assignment = RoleAssignment.objects.get(user=people.nobody)
+    # Assignments are granted and revoked, never edited into another one.
+    assert (
+        client.post(reverse("admin:stations_roleassignment_change", args=[assignment.pk]), {}).status_code
+        == 403
+    )
+    response = client.post(
+        reverse("admin:stations_roleassignment_delete", args=[assignment.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    people.nobody.refresh_from_db()
+    assert not people.nobody.is_staff
+
+
+def test_deleting_a_unit_with_sub_units_shows_why_and_keeps_it(client, tree, people):
+    client.force_login(people.inst_a)
+    url = reverse("admin:stations_unit_delete", args=[tree.a1.pk])
+    response = client.post(url, {"post": "yes"}, follow=True)
+    assert "有下级单位的单位不能删除" in response.content.decode()
+    assert Unit.objects.filter(pk=tree.a1.pk).exists()
+    response = client.post(reverse("admin:stations_unit_delete", args=[tree.a2.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not Unit.objects.filter(pk=tree.a2.pk).exists()

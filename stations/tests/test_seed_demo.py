@@ -23,6 +23,7 @@ from stations.models import (
     UnitKind,
 )
 from stations.scoping import scope_for
+from stations.tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ LAT_RANGE = (Decimal("26.55"), Decimal("27.05"))
 
 def seed(*, quiet=True) -> str:
     out = io.StringIO()
-    call_command("seed_demo", quiet=quiet, stdout=out)
+    call_command("seed_demo", quiet=quiet, force=True, stdout=out)
     return out.getvalue()
 
 
@@ -205,7 +206,7 @@ def test_it_builds_beside_other_data_and_leaves_that_data_alone(tree, people):
     assert demo_units().filter(kind=UnitKind.CENTER).count() == 1
     # An existing "county" keeps its password and gains the role on the demo center; the table says so.
     county = get_user_model().objects.get(username="county")
-    assert county.check_password("pass-for-tests-1")
+    assert county.check_password(TEST_PASSWORD)
     assert county.roles.count() == count_before + 1
     assert county.roles.filter(role=Role.COUNTY_ADMIN, unit__code="SC").exists()
     assert "(changed, kept as is)" in out
@@ -220,3 +221,12 @@ def test_the_plan_is_the_same_every_time():
     codes = [spec.code for spec in plan.units]
     assert len(codes) == len(set(codes))
     assert len({(i.unit_code, i.inspected_on) for i in plan.inspections}) == len(plan.inspections)
+
+
+def test_refuses_to_run_with_debug_off_unless_forced(db, settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo", quiet=True, stdout=io.StringIO())
+    assert not Unit.objects.exists()

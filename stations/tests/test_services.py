@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 
 from kernel.errors import ApplicationError
@@ -53,8 +54,8 @@ def test_a_point_may_hang_directly_under_an_institute(tree):
     assert point.path.startswith(tree.a.path)
 
 
-def test_a_unit_cannot_move_under_its_own_subtree(tree, people):
-    tree.a.parent = tree.a1  # a station cannot be an institute's parent anyway; try the cycle as county admin
+def test_a_unit_cannot_move_under_its_own_station(tree, people):
+    tree.a.parent = tree.a1  # refused by the kinds before the cycle check: an institute hangs under a center
     with pytest.raises(ApplicationError):
         services.unit_save(actor=people.county, unit=tree.a)
     assert Unit.objects.get(pk=tree.a.pk).parent_id == tree.center.pk
@@ -170,4 +171,89 @@ def test_subtree_query_uses_the_path_index_on_postgresql(tree):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("RESET enable_seqscan")
-    assert "stations_unit_path" in plan and "Index" in plan, plan
+    # A range condition on the pattern-ops index, not a whole-index scan with a filter.
+    assert "stations_unit_path" in plan and "Index Cond" in plan and "~>=~" in plan, plan
+
+
+def test_a_station_admin_cannot_re_kind_its_own_station(tree, people):
+    station = Unit.objects.get(pk=tree.a2.pk)
+    make_user("station_a2", role=Role.STATION_ADMIN, unit=station)
+    actor = get_user_model().objects.get(username="station_a2")
+    station.kind, station.category = UnitKind.POINT, "school"
+    with pytest.raises(ApplicationError):
+        services.unit_save(actor=actor, unit=station)
+    assert Unit.objects.get(pk=tree.a2.pk).kind == UnitKind.STATION
+
+
+def test_a_recorded_inspection_keeps_its_unit_and_standard(tree, people, reference):
+    inspection = services.inspection_record(
+        actor=people.county,
+        unit=tree.b1,
+        checklist=reference.checklist,
+        inspected_on=datetime.date(2026, 11, 1),
+    )
+    moved = Inspection.objects.get(pk=inspection.pk)
+    moved.unit = tree.a1
+    with pytest.raises(ApplicationError):
+        services.inspection_save(actor=people.inst_a, inspection=moved)  # not inst_a's, and not movable
+    with pytest.raises(ApplicationError):
+        services.inspection_save(actor=people.county, inspection=moved)
+    assert Inspection.objects.get(pk=inspection.pk).unit_id == tree.b1.pk
+
+
+def test_a_past_score_does_not_change_when_the_standard_is_edited(tree, people, reference):
+    first = reference.checklist.items.order_by("order").first()
+    inspection = services.inspection_record(
+        actor=people.county,
+        unit=tree.a1,
+        checklist=reference.checklist,
+        inspected_on=datetime.date(2026, 11, 1),
+        met_item_ids=[first.pk],
+    )
+    assert str(inspection.score) == "33.3"
+    reference.checklist.items.exclude(pk=first.pk).update(weight=1)
+    first.weight, first.text = 8, "改过的条目"
+    first.save()
+    services.inspection_score_refresh(inspection=inspection)
+    inspection.refresh_from_db()
+    assert str(inspection.score) == "33.3"
+    assert inspection.results.get(item=first).item_text != "改过的条目"
+
+
+def test_revoking_the_last_admin_role_takes_away_admin_access(tree):
+    user = make_user("short_lived", role=Role.STATION_ADMIN, unit=tree.a1)
+    services.role_grant(actor=None, user=user, role=Role.VOLUNTEER, unit=tree.a1)
+    services.role_revoke(
+        actor=None, assignment=RoleAssignment.objects.get(user=user, role=Role.STATION_ADMIN)
+    )
+    user.refresh_from_db()
+    assert not user.is_staff
+    assert RoleAssignment.objects.filter(user=user).count() == 1
+
+
+def test_a_station_admin_registers_volunteers_at_its_own_station(tree, people):
+    user = make_user("new_volunteer")
+    services.role_grant(actor=people.station_a1, user=user, role=Role.VOLUNTEER, unit=tree.a1)
+    with pytest.raises(ApplicationError):
+        services.role_grant(actor=people.station_a1, user=user, role=Role.VOLUNTEER, unit=tree.a2)
+
+
+def test_an_admin_role_on_the_wrong_kind_of_unit_grants_nothing(tree):
+    from stations.scoping import scope_for
+
+    user = make_user("odd_row")
+    # A row no service would write (an institute role on the center): the scope must ignore it.
+    RoleAssignment.objects.create(user=user, role=Role.STATION_ADMIN, unit=tree.center)
+    assert scope_for(user).is_empty
+
+
+def test_a_unit_with_inspections_is_deactivated_not_deleted(tree, people, reference):
+    services.inspection_record(
+        actor=people.county,
+        unit=tree.a2,
+        checklist=reference.checklist,
+        inspected_on=datetime.date(2026, 11, 1),
+    )
+    with pytest.raises(ApplicationError):
+        services.unit_delete(actor=people.inst_a, unit=tree.a2)
+    assert Unit.objects.filter(pk=tree.a2.pk).exists()

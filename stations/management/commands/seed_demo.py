@@ -5,6 +5,7 @@ and the demo logins. Every row is looked up by its code or natural key first, so
 import time
 import unicodedata
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.management.base import BaseCommand, CommandError
@@ -20,8 +21,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="Print no progress, only the logins.")
+        parser.add_argument(
+            "--force", action="store_true", help="Load the demo even with DEBUG off (never on a real county)."
+        )
 
-    def handle(self, *args, quiet=False, **options):
+    def handle(self, *args, quiet=False, force=False, **options):
+        if not (settings.DEBUG or force):
+            # The demo makes a superuser whose password is printed in the README: never on a live site.
+            raise CommandError(
+                "seed_demo loads demo accounts with a public password; it runs only with DEBUG on."
+            )
         self.quiet = quiet or options["verbosity"] == 0
         self.demo_hash = ""
         started = time.monotonic()
