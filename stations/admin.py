@@ -261,6 +261,7 @@ class InspectionAdmin(ScopedModelAdmin):
     search_fields = ("unit__name", "unit__code", "note")
     date_hierarchy = "inspected_on"
     autocomplete_fields = ("unit",)
+    fields = ("unit", "checklist", "inspected_on", "inspector", "score", "items_met", "items_total", "note")
     readonly_fields = ("inspector", "score", "items_met", "items_total")
     inlines = (InspectionResultInline, InspectionPhotoInline)
 
