@@ -27,13 +27,20 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
 
 
 class RejectNulMiddleware:
-    """A NUL character in the query string is never meaningful, and PostgreSQL refuses it inside a
-    query (a 500 deep in a filter or search): answer 400 at the door instead."""
+    """A NUL character in a path, query, cookie or credential is never meaningful, and PostgreSQL refuses
+    it inside a query (a 500 deep in a lookup, a session or a token check): answer 400 at the door."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+        if _has_nul(request):
             return HttpResponseBadRequest(_("The request contains a NUL character."))
         return self.get_response(request)
+
+
+def _has_nul(request) -> bool:
+    texts = [request.path, request.META.get("HTTP_AUTHORIZATION", "")]
+    texts += [text for key, values in request.GET.lists() for text in (key, *values)]
+    texts += [text for item in request.COOKIES.items() for text in item]
+    return any("\x00" in text for text in texts)

@@ -37,12 +37,21 @@ def _local_secret_key() -> str:
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private file, then linked into place: a process starting at the same
+        # moment finds either no key file or a complete one, never a half-written one.
+        draft = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(secrets.token_urlsafe(64))
         try:
-            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-                handle.write(secrets.token_urlsafe(64))
+            os.link(draft, path)
         except FileExistsError:
-            pass  # another process made it first
-    return path.read_text().strip()
+            pass  # another process linked its key first; use that one
+        finally:
+            draft.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise ImproperlyConfigured(f"{path} is empty: delete it, or set SECRET_KEY.")
+    return key
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
@@ -126,9 +135,14 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 
 
 def _next_redis_database(url: str) -> str:
+    """The same Redis server, one database number up (a server has databases 0 to 15 by default)."""
     parts = urlsplit(url)
-    number = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{number + 1}"))
+    number = parts.path.strip("/") or "0"
+    if parts.scheme not in {"redis", "rediss"} or not number.isdigit() or int(number) >= 15:
+        raise ImproperlyConfigured(
+            "Set REDIS_CACHE_URL: the cache cannot take the next database number after REDIS_URL."
+        )
+    return urlunsplit(parts._replace(path=f"/{int(number) + 1}"))
 
 
 if REDIS_URL:

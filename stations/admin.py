@@ -1,16 +1,13 @@
 """Admin of the practice network, in Chinese, every list and choice scoped to the user's subtrees."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-
-from kernel.errors import ApplicationError
 
 from . import services
 from .admin_scoping import ScopedInline, ScopedModelAdmin, ServiceValidatedForm
@@ -56,7 +53,7 @@ class InstituteFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         institute = None
-        if value.isdigit():
+        if value.isascii() and value.isdigit():
             institute = scope_for(request.user).filter(Unit.objects.filter(pk=int(value))).first()
         if institute is None:
             return queryset.none()
@@ -136,31 +133,14 @@ class UnitAdmin(ScopedModelAdmin):
             fields += ["kind", "parent"]
         return fields
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # deletes go one by one through the service
-        return actions
-
     def has_delete_permission(self, request, obj=None):
         return obj is None or self.scope(request).contains_strictly(obj)
 
     def save_model(self, request, obj, form, change):
         services.unit_save(actor=request.user, unit=obj)
 
-    def delete_view(self, request, object_id, extra_context=None):
-        # The service's rules (no sub-units, no records) come before Django's confirmation page.
-        obj = self.get_object(request, object_id)
-        if request.method == "POST" and self.has_delete_permission(request, obj):
-            try:
-                with transaction.atomic():
-                    self.log_deletions(request, [obj])  # logged before, undone with the delete if refused
-                    services.unit_delete(actor=request.user, unit=obj)
-            except ApplicationError as error:
-                self.message_user(request, error.message, level=messages.ERROR)
-                return HttpResponseRedirect(reverse("admin:stations_unit_change", args=[obj.pk]))
-            self.message_user(request, _("The unit “%(name)s” was deleted.") % {"name": obj.name})
-            return HttpResponseRedirect(reverse("admin:stations_unit_changelist"))
-        return super().delete_view(request, object_id, extra_context)
+    def service_delete(self, request, obj):
+        services.unit_delete(actor=request.user, unit=obj)
 
 
 class CenterOwnedAdmin(ScopedModelAdmin):
@@ -336,12 +316,8 @@ class RoleAssignmentAdmin(ScopedModelAdmin):
         saved = services.role_grant(actor=request.user, user=obj.user, role=obj.role, unit=obj.unit)
         obj.pk = saved.pk
 
-    def delete_model(self, request, obj):
+    def service_delete(self, request, obj):
         services.role_revoke(actor=request.user, assignment=obj)
-
-    def delete_queryset(self, request, queryset):
-        for assignment in queryset.select_related("user", "unit"):
-            services.role_revoke(actor=request.user, assignment=assignment)
 
 
 class RoleAssignmentInline(admin.TabularInline):

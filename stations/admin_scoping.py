@@ -7,8 +7,13 @@ unit and every autocomplete go through `scope_for(request.user)` too. An object 
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import Http404
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
 
@@ -53,6 +58,8 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request):
+        if self.selector is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a scoped selector")
         queryset = type(self).selector(user=request.user)
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
@@ -63,6 +70,38 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
             # Out of scope or absent: the same 404, so nobody learns what exists elsewhere.
             raise Http404
         return obj
+
+    def service_delete(self, request, obj) -> None:
+        """Override to delete through a service; its refusals then show as messages, not 500s."""
+        raise NotImplementedError
+
+    def _deletes_through_service(self) -> bool:
+        return type(self).service_delete is not ScopedModelAdmin.service_delete
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self._deletes_through_service():
+            actions.pop("delete_selected", None)  # one by one, so each refusal can be told
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method != "POST" or not self._deletes_through_service():
+            return super().delete_view(request, object_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if not self.has_delete_permission(request, obj):
+            raise PermissionDenied
+        opts = self.opts
+        try:
+            with transaction.atomic():
+                self.log_deletions(request, [obj])  # undone with the delete if the service refuses
+                self.service_delete(request, obj)
+        except ApplicationError as error:
+            self.message_user(request, error.message, level=messages.ERROR)
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+            )
+        self.message_user(request, _("“%(object)s” was deleted.") % {"object": obj})
+        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

@@ -11,7 +11,7 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Count, F, ProtectedError, Q, Sum, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from kernel.errors import ApplicationError
 from .models import (
     ADMIN_ROLE_UNIT_KIND,
     ALLOWED_PARENT_KINDS,
+    PATH_SEGMENT_WIDTH,
     Checklist,
     Inspection,
     InspectionResult,
@@ -84,6 +85,11 @@ def unit_validate(*, actor, unit: Unit, current: Unit | None = None) -> None:
         _check_in_scope(actor, current, strictly=True, field="parent" if moved else "kind")
     if rekinded and unit.children.exists():
         raise ApplicationError(_("A unit that has sub-units cannot change its kind."), field="kind")
+    if rekinded and (unit.roles.exists() or unit.inspections.exists()):
+        # Roles and inspections were given for the unit as it was; they would silently stop fitting.
+        raise ApplicationError(
+            _("A unit with role assignments or inspections cannot change its kind."), field="kind"
+        )
     if moved:
         _check_in_scope(actor, parent)
         if parent is not None and parent.path.startswith(current.path):
@@ -92,41 +98,76 @@ def unit_validate(*, actor, unit: Unit, current: Unit | None = None) -> None:
             )
 
 
+def _lock_trees(*paths: str) -> None:
+    """Serialize moves within the trees they touch by locking the trees' centers, in id order.
+
+    Every other write on the tree locks a single row (the unit, or the parent it is added under), so
+    with this lock taken first no two writes can wait on each other in a circle.
+    """
+    root_ids = sorted({int(path[:PATH_SEGMENT_WIDTH]) for path in paths})
+    list(Unit.objects.select_for_update().filter(pk__in=root_ids).order_by("pk").values_list("pk", flat=True))
+
+
+def _changed_meanwhile():
+    return ApplicationError(_("This unit was changed by someone else meanwhile; reload it and try again."))
+
+
 @transaction.atomic
 def unit_save(*, actor, unit: Unit) -> Unit:
     """Create or update `unit`, keeping the materialized paths of it and its subtree right."""
-    current = None
-    if unit.pk is not None:
-        # Lock the unit first: a child being added under it, or a kind change, waits for us or we for it.
-        current = Unit.objects.select_for_update().only("parent_id", "path", "kind", "depth").get(pk=unit.pk)
-    if unit.parent_id is not None:
-        # Lock the parent so a concurrent move cannot change the path we are about to copy.
-        unit.parent = Unit.objects.select_for_update().get(pk=unit.parent_id)
-    unit_validate(actor=actor, unit=unit, current=current)
-    parent_path = unit.parent.path if unit.parent else ""
-    unit.depth = unit.parent.depth + 1 if unit.parent else 0
-    if current is None:
+    if unit.pk is None:
+        if unit.parent_id is not None:
+            # Lock the parent so a concurrent move cannot change the path we are about to copy.
+            unit.parent = Unit.objects.select_for_update().get(pk=unit.parent_id)
+        unit_validate(actor=actor, unit=unit)
+        unit.depth = unit.parent.depth + 1 if unit.parent else 0
         unit.path = f"~{uuid.uuid4().hex}"  # unique placeholder until the id is known
         unit.save()
-        unit.path = parent_path + Unit.path_segment(unit.pk)
+        unit.path = (unit.parent.path if unit.parent else "") + Unit.path_segment(unit.pk)
         Unit.objects.filter(pk=unit.pk).update(path=unit.path)
         return unit
-    unit.path = parent_path + Unit.path_segment(unit.pk)
+
+    peek = Unit.objects.only("parent_id", "path").get(pk=unit.pk)
+    moving = peek.parent_id != unit.parent_id
+    if moving:
+        new_parent_path = (
+            Unit.objects.values_list("path", flat=True).get(pk=unit.parent_id) if unit.parent_id else ""
+        )
+        _lock_trees(peek.path, *filter(None, [new_parent_path]))
+    # Lock the unit: a child being added under it, or a kind change, waits for us or we for it.
+    current = Unit.objects.select_for_update().only("parent_id", "path", "kind", "depth").get(pk=unit.pk)
+    if (current.parent_id != unit.parent_id) != moving:
+        raise _changed_meanwhile()
+    if not moving:
+        unit_validate(actor=actor, unit=unit, current=current)
+        unit.path, unit.depth = current.path, current.depth
+        unit.save()
+        return unit
+
+    unit.parent = Unit.objects.select_for_update().get(pk=unit.parent_id) if unit.parent_id else None
+    if (
+        unit.parent is not None
+        and unit.parent.path[:PATH_SEGMENT_WIDTH] != new_parent_path[:PATH_SEGMENT_WIDTH]
+    ):
+        raise _changed_meanwhile()
+    unit_validate(actor=actor, unit=unit, current=current)
+    unit.depth = unit.parent.depth + 1 if unit.parent else 0
+    unit.path = (unit.parent.path if unit.parent else "") + Unit.path_segment(unit.pk)
     unit.save()
-    if unit.path != current.path:
-        # Lock the whole subtree first, so a sub-unit being added right now commits before the UPDATE
-        # below takes its snapshot, and is moved with the rest instead of keeping a stale path.
-        list(
-            Unit.objects.select_for_update()
-            .filter(path__startswith=current.path)
-            .values_list("pk", flat=True)
-        )
-        # One UPDATE rewrites the whole subtree: swap the old prefix for the new one.
-        Unit.objects.filter(path__startswith=current.path).exclude(pk=unit.pk).update(
-            path=Concat(Value(unit.path), Substr("path", len(current.path) + 1)),
-            depth=F("depth") + (unit.depth - current.depth),
-            updated_at=timezone.now(),
-        )
+    # Lock the whole subtree, in path order, so a sub-unit being added right now commits before the
+    # UPDATE below takes its snapshot, and is moved with the rest instead of keeping a stale path.
+    list(
+        Unit.objects.select_for_update()
+        .filter(path__startswith=current.path)
+        .order_by("path")
+        .values_list("pk", flat=True)
+    )
+    # One UPDATE rewrites the whole subtree: swap the old prefix for the new one.
+    Unit.objects.filter(path__startswith=current.path).exclude(pk=unit.pk).update(
+        path=Concat(Value(unit.path), Substr("path", len(current.path) + 1)),
+        depth=F("depth") + (unit.depth - current.depth),
+        updated_at=timezone.now(),
+    )
     return unit
 
 
@@ -142,9 +183,18 @@ def unit_delete(*, actor, unit: Unit) -> None:
         raise ApplicationError(
             _("Remove or move its sub-units first; a unit with sub-units cannot be deleted.")
         )
-    if unit.inspections.exists() or unit.roles.exists():
-        raise ApplicationError(_("This unit has inspections or role assignments; deactivate it instead."))
-    unit.delete()
+    if (
+        unit.inspections.exists()
+        or unit.roles.exists()
+        or unit.platforms.exists()
+        or unit.checklists.exists()
+    ):
+        raise ApplicationError(_("This unit has records that refer to it; deactivate it instead."))
+    try:
+        with transaction.atomic():
+            unit.delete()
+    except ProtectedError as error:  # a record of a later feature that refers to the unit
+        raise ApplicationError(_("This unit has records that refer to it; deactivate it instead.")) from error
 
 
 # --- Inspections ------------------------------------------------------------------------------------
@@ -164,6 +214,8 @@ def inspection_validate(*, actor, inspection: Inspection) -> None:
     # Nobody inspects their own unit: the inspector holds it from above.
     if actor is not None and not scope_for(actor).contains_strictly(unit):
         raise ApplicationError(_("You may only inspect units below your own."), field="unit")
+    if inspection.pk is not None:
+        return  # unit and standard are as they were when it was recorded, which is what counts
     if not checklist.is_active:
         raise ApplicationError(_("This standard is no longer in use."), field="checklist")
     if checklist.unit_kind != unit.kind:
@@ -257,7 +309,7 @@ def role_validate(*, actor, role: str, unit: Unit) -> None:
     # An admin role on your own unit would let an admin mint peers: admin roles come from above.
     allowed = scope.contains_strictly(unit) if expected_kind is not None else scope.contains(unit)
     if not allowed:
-        raise ApplicationError(_("You may not grant this role on this unit."), field="unit")
+        raise ApplicationError(_("You may not revoke a role on this unit."), field="unit")
 
 
 @transaction.atomic
@@ -277,7 +329,9 @@ def role_grant(*, actor, user, role: str, unit: Unit) -> RoleAssignment:
 @transaction.atomic
 def role_revoke(*, actor, assignment: RoleAssignment) -> None:
     """Take a role away. Whoever keeps no admin role loses access to the admin too."""
-    role_validate(actor=actor, role=assignment.role, unit=assignment.unit)
+    # Only the scope counts: a row that no longer fits its unit's kind must still be removable.
+    if actor is not None and not scope_for(actor).contains_strictly(assignment.unit):
+        raise ApplicationError(_("You may not revoke a role on this unit."), field="unit")
     user = assignment.user
     assignment.delete()
     still_admin = RoleAssignment.objects.filter(user=user, role__in=list(ADMIN_ROLE_UNIT_KIND)).exists()

@@ -366,7 +366,7 @@ def test_station_admin_is_fenced_from_its_sibling_station(client, tree, people):
     )
 
 
-@pytest.mark.parametrize("value", ["abc", "1 OR 1=1", "99999999999999999999", "%00"])
+@pytest.mark.parametrize("value", ["abc", "1 OR 1=1", "99999999999999999999", "%00", "²", "-1"])
 def test_odd_institute_filter_values_answer_without_error(client, people, tree, value):
     client.force_login(people.county)
     for model in ("unit", "inspection", "roleassignment"):
@@ -424,3 +424,40 @@ def test_deleting_a_unit_with_sub_units_shows_why_and_keeps_it(client, tree, peo
     assert Unit.objects.filter(pk=tree.a1.pk).exists()
     response = client.post(reverse("admin:stations_unit_delete", args=[tree.a2.pk]), {"post": "yes"})
     assert response.status_code == 302 and not Unit.objects.filter(pk=tree.a2.pk).exists()
+
+
+def test_a_role_row_of_the_wrong_kind_can_still_be_revoked(client, tree, people, django_user_model):
+    odd = RoleAssignment.objects.create(user=people.nobody, role=Role.STATION_ADMIN, unit=tree.center)
+    client.force_login(django_user_model.objects.create_superuser("root2", password=TEST_PASSWORD))
+    response = client.post(reverse("admin:stations_roleassignment_delete", args=[odd.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not RoleAssignment.objects.filter(pk=odd.pk).exists()
+
+
+def test_deleting_a_center_with_platforms_is_refused_with_a_message(
+    client, tree, reference, django_user_model
+):
+    client.force_login(django_user_model.objects.create_superuser("root3", password=TEST_PASSWORD))
+    url = reverse("admin:stations_unit_delete", args=[tree.center.pk])
+    response = client.post(url, {"post": "yes"}, follow=True)
+    assert response.status_code == 200 and "有下级单位的单位不能删除" in response.content.decode()
+    assert Unit.objects.filter(pk=tree.center.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"path": "/protected/inspections/%00.png"},
+        {"path": "/admin/", "HTTP_AUTHORIZATION": "Token abc\x00"},
+        {"path": "/api/v1/units/", "HTTP_AUTHORIZATION": "Token abc\x00"},
+    ],
+)
+def test_a_nul_anywhere_in_the_request_is_a_400(client, people, request_kwargs):
+    client.force_login(people.county)
+    kwargs = dict(request_kwargs)
+    assert client.get(kwargs.pop("path"), **kwargs).status_code == 400
+
+
+def test_a_nul_in_a_cookie_is_a_400(client, db):
+    client.cookies["sessionid"] = "abcdefgh\x00ijkl"
+    assert client.get("/admin/").status_code == 400

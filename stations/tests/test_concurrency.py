@@ -86,3 +86,69 @@ def test_a_kind_change_waits_for_a_sub_unit_being_added_and_is_refused(tree):
     station = Unit.objects.get(pk=a2_id)
     assert station.kind == UnitKind.STATION and station.children.count() == 1
     assert len(errors) == 1 and "不能更改类型" in str(errors[0])
+
+
+def _assert_tree_consistent():
+    units = {unit.pk: unit for unit in Unit.objects.all()}
+    for unit in units.values():
+        parent = units.get(unit.parent_id)
+        expected = (parent.path if parent else "") + Unit.path_segment(unit.pk)
+        assert unit.path == expected and unit.depth == (parent.depth + 1 if parent else 0), unit
+
+
+def test_moving_an_institute_while_a_station_under_it_is_edited_does_not_deadlock(tree):
+    other_center = make_unit(UnitKind.CENTER, name="另一中心")
+    a_id, a1_id = tree.a.pk, tree.a1.pk
+    moving, errors = threading.Event(), []
+
+    def edit_station():
+        try:
+            with transaction.atomic():
+                station = Unit.objects.select_for_update().get(pk=a1_id)  # the editor holds the station…
+                moving.wait(5)
+                time.sleep(0.5)  # …while the move waits for it, then saves it
+                station.name = "改名的站"
+                services.unit_save(actor=None, unit=station)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def move_institute():
+        try:
+            institute = Unit.objects.get(pk=a_id)
+            institute.parent = other_center
+            moving.set()
+            services.unit_save(actor=None, unit=institute)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=edit_station), threading.Thread(target=move_institute)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert Unit.objects.get(pk=a1_id).name == "改名的站"
+    assert Unit.objects.get(pk=a1_id).path.startswith(other_center.path)
+    _assert_tree_consistent()
+
+
+def test_two_moves_in_one_tree_take_turns(tree):
+    a1_id, a1a_id, b_id = tree.a1.pk, tree.a1a.pk, tree.b.pk
+
+    def move_station():
+        station = Unit.objects.get(pk=a1_id)
+        station.parent = Unit.objects.get(pk=b_id)
+        services.unit_save(actor=None, unit=station)
+
+    def move_point_under_it():
+        point = Unit.objects.get(pk=a1a_id)
+        point.parent = Unit.objects.get(pk=b_id)
+        services.unit_save(actor=None, unit=point)
+
+    assert _race(move_station, move_point_under_it) == []
+    assert Unit.objects.get(pk=a1a_id).parent_id == b_id
+    _assert_tree_consistent()

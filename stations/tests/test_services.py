@@ -257,3 +257,43 @@ def test_a_unit_with_inspections_is_deactivated_not_deleted(tree, people, refere
     with pytest.raises(ApplicationError):
         services.unit_delete(actor=people.inst_a, unit=tree.a2)
     assert Unit.objects.filter(pk=tree.a2.pk).exists()
+
+
+def test_a_unit_with_an_admin_role_keeps_its_kind(tree, people):
+    station = Unit.objects.get(pk=tree.a1.pk)
+    Unit.objects.filter(parent=station).delete()
+    station.kind, station.category = UnitKind.POINT, "school"
+    with pytest.raises(ApplicationError) as error:
+        services.unit_save(actor=people.county, unit=station)
+    assert error.value.field == "kind"
+
+
+def test_a_center_with_platforms_is_not_deleted(tree, reference, django_user_model):
+    root = django_user_model.objects.create_superuser("root_delete", password="x-pass-1234")
+    for unit in (tree.a1a, tree.b1a, tree.a1, tree.a2, tree.b1, tree.a, tree.b):
+        RoleAssignment.objects.filter(unit=unit).delete()
+        services.unit_delete(actor=root, unit=unit)
+    with pytest.raises(ApplicationError):
+        services.unit_delete(actor=root, unit=tree.center)
+    assert Unit.objects.filter(pk=tree.center.pk).exists()
+
+
+def test_an_old_inspection_stays_editable_after_its_standard_is_retired(tree, people, reference):
+    inspection = services.inspection_record(
+        actor=people.county,
+        unit=tree.a1,
+        checklist=reference.checklist,
+        inspected_on=datetime.date(2026, 3, 5),
+    )
+    reference.checklist.is_active = False
+    reference.checklist.save()
+    inspection.note = "补充说明"
+    services.inspection_save(actor=people.inst_a, inspection=inspection)
+    assert Inspection.objects.get(pk=inspection.pk).note == "补充说明"
+    with pytest.raises(ApplicationError):
+        services.inspection_record(
+            actor=people.county,
+            unit=tree.a2,
+            checklist=reference.checklist,
+            inspected_on=datetime.date.today(),
+        )
