@@ -16,9 +16,32 @@ pytestmark = [
 ]
 
 
+def _in_threads(*targets):
+    """Run each target in a thread of its own (its own connection); return what they raised."""
+    errors = []
+
+    def guarded(target):
+        def run():
+            try:
+                target()
+            except Exception as error:
+                errors.append(error)
+            finally:
+                connections.close_all()
+
+        return run
+
+    threads = [threading.Thread(target=guarded(target)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return errors
+
+
 def _race(first, second):
     """Run `first` in a transaction held open for a moment, and `second` while it is open."""
-    started, errors = threading.Event(), []
+    started = threading.Event()
 
     def hold():
         try:
@@ -26,27 +49,14 @@ def _race(first, second):
                 first()
                 started.set()
                 time.sleep(1.0)
-        except Exception as error:
-            errors.append(error)
         finally:
             started.set()
-            connections.close_all()
 
     def follow():
         started.wait()
-        try:
-            second()
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        second()
 
-    threads = [threading.Thread(target=hold), threading.Thread(target=follow)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return errors
+    return _in_threads(hold, follow)
 
 
 def test_a_move_waits_for_a_sub_unit_being_added_and_carries_it_along(tree):
@@ -99,38 +109,23 @@ def _assert_tree_consistent():
 def test_moving_an_institute_while_a_station_under_it_is_edited_does_not_deadlock(tree):
     other_center = make_unit(UnitKind.CENTER, name="另一中心")
     a_id, a1_id = tree.a.pk, tree.a1.pk
-    moving, errors = threading.Event(), []
+    moving = threading.Event()
 
     def edit_station():
-        try:
-            with transaction.atomic():
-                station = Unit.objects.select_for_update().get(pk=a1_id)  # the editor holds the station…
-                moving.wait(5)
-                time.sleep(0.5)  # …while the move waits for it, then saves it
-                station.name = "改名的站"
-                services.unit_save(actor=None, unit=station)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        with transaction.atomic():
+            station = Unit.objects.select_for_update().get(pk=a1_id)  # the editor holds the station…
+            moving.wait(5)
+            time.sleep(0.5)  # …while the move waits for it, then saves it
+            station.name = "改名的站"
+            services.unit_save(actor=None, unit=station)
 
     def move_institute():
-        try:
-            institute = Unit.objects.get(pk=a_id)
-            institute.parent = other_center
-            moving.set()
-            services.unit_save(actor=None, unit=institute)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        institute = Unit.objects.get(pk=a_id)
+        institute.parent = other_center
+        moving.set()
+        services.unit_save(actor=None, unit=institute)
 
-    threads = [threading.Thread(target=edit_station), threading.Thread(target=move_institute)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
+    assert _in_threads(edit_station, move_institute) == []
     assert Unit.objects.get(pk=a1_id).name == "改名的站"
     assert Unit.objects.get(pk=a1_id).path.startswith(other_center.path)
     _assert_tree_consistent()
