@@ -134,7 +134,10 @@ class UnitAdmin(ScopedModelAdmin):
         return fields
 
     def has_delete_permission(self, request, obj=None):
-        return obj is None or self.scope(request).contains_strictly(obj)
+        # Nobody deletes their own unit: it is removed, if ever, from above.
+        return self.can_change_object(request, obj) and (
+            obj is None or self.scope(request).contains_strictly(obj)
+        )
 
     def save_model(self, request, obj, form, change):
         services.unit_save(actor=request.user, unit=obj)
