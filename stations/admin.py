@@ -28,7 +28,6 @@ from .selectors import (
     inspection_list,
     platform_list,
     role_assignment_list,
-    unit_breadcrumb,
     unit_list,
 )
 
@@ -124,7 +123,9 @@ class UnitAdmin(ScopedModelAdmin):
     def breadcrumb(self, obj):
         if obj is None or obj.pk is None:
             return "-"
-        return format_html_join(" › ", "{}", ((u.name,) for u in unit_breadcrumb(unit=obj)))
+        return format_html_join(
+            " › ", "{}", ((u.name,) for u in Unit.objects.ancestors_of(obj, include_self=True))
+        )
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -30,11 +30,6 @@ def role_assignment_list(*, user) -> QuerySet[RoleAssignment]:
     return scope_for(user).filter(RoleAssignment.objects.select_related("user", "unit"), "unit")
 
 
-def unit_breadcrumb(*, unit: Unit) -> list[Unit]:
-    """The unit's ancestors and itself, root first, in one query."""
-    return list(Unit.objects.ancestors_of(unit, include_self=True))
-
-
 def public_institutes() -> QuerySet[Unit]:
     """The active institutes of every center, with how many active stations and points each has."""
     return (

@@ -201,21 +201,19 @@ def unit_delete(*, actor, unit: Unit) -> None:
 
 
 def inspection_validate(*, actor, inspection: Inspection) -> None:
-    if inspection.pk is not None:
-        stored = Inspection.objects.select_related("unit").only("unit", "checklist_id").get(pk=inspection.pk)
-        if actor is not None and not scope_for(actor).contains_strictly(stored.unit):
-            raise ApplicationError(_("You may only inspect units below your own."), field="unit")
+    # Nobody inspects their own unit: the inspector holds it from above. For a recorded inspection the
+    # stored unit counts, and unit and standard stay as they were (the results belong to them).
+    stored = Inspection.objects.select_related("unit").get(pk=inspection.pk) if inspection.pk else None
+    unit = stored.unit if stored else inspection.unit
+    if actor is not None and not scope_for(actor).contains_strictly(unit):
+        raise ApplicationError(_("You may only inspect units below your own."), field="unit")
+    if stored is not None:
         if (stored.unit_id, stored.checklist_id) != (inspection.unit_id, inspection.checklist_id):
-            # The results belong to this unit and this standard's items: record a new inspection instead.
             raise ApplicationError(
                 _("The unit and standard of a recorded inspection cannot change."), field="unit"
             )
-    unit, checklist = inspection.unit, inspection.checklist
-    # Nobody inspects their own unit: the inspector holds it from above.
-    if actor is not None and not scope_for(actor).contains_strictly(unit):
-        raise ApplicationError(_("You may only inspect units below your own."), field="unit")
-    if inspection.pk is not None:
-        return  # unit and standard are as they were when it was recorded, which is what counts
+        return
+    checklist = inspection.checklist
     if not checklist.is_active:
         raise ApplicationError(_("This standard is no longer in use."), field="checklist")
     if checklist.unit_kind != unit.kind:

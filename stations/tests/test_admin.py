@@ -187,19 +187,20 @@ def test_institute_admin_cannot_change_the_center_platforms(client, people, worl
     assert Platform.objects.get(pk=platform.pk).name == "理论宣讲平台"
 
 
+def _inspection_add_data(unit, reference):
+    return {
+        "unit": unit.pk,
+        "checklist": reference.checklist.pk,
+        "inspected_on": "2026-11-02",
+        "note": "",
+        "photos-TOTAL_FORMS": "0",
+        "photos-INITIAL_FORMS": "0",
+    }
+
+
 def test_inspection_is_added_then_ticked_and_scored(client, tree, people, reference):
     client.force_login(people.inst_a)
-    response = client.post(
-        reverse("admin:stations_inspection_add"),
-        {
-            "unit": tree.a2.pk,
-            "checklist": reference.checklist.pk,
-            "inspected_on": "2026-11-02",
-            "note": "",
-            "photos-TOTAL_FORMS": "0",
-            "photos-INITIAL_FORMS": "0",
-        },
-    )
+    response = client.post(reverse("admin:stations_inspection_add"), _inspection_add_data(tree.a2, reference))
     assert response.status_code == 302
     inspection = Inspection.objects.get(unit=tree.a2)
     assert inspection.inspector == people.inst_a
@@ -214,16 +215,7 @@ def test_inspection_is_added_then_ticked_and_scored(client, tree, people, refere
 
 def test_institute_admin_cannot_inspect_the_other_township(client, tree, people, reference):
     client.force_login(people.inst_a)
-    response = client.post(
-        reverse("admin:stations_inspection_add"),
-        {
-            "unit": tree.b1.pk,
-            "checklist": reference.checklist.pk,
-            "inspected_on": "2026-11-02",
-            "photos-TOTAL_FORMS": "0",
-            "photos-INITIAL_FORMS": "0",
-        },
-    )
+    response = client.post(reverse("admin:stations_inspection_add"), _inspection_add_data(tree.b1, reference))
     assert response.status_code == 200
     assert "unit" in response.context["adminform"].form.errors
     assert not Inspection.objects.exists()
