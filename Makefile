@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# For commands that only need the settings to load (with DEBUG off they need a key): a random key made
+# when the command runs, never stored. The tests get theirs from kernel/tests/secret_key_plugin.py.
+THROWAWAY_KEY = SECRET_KEY_FILE= SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')"
 
 .PHONY: run test test-smoke lint format seed bench install clean
 
@@ -18,7 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(MANAGE) migrate --noinput
+	DEBUG=1 $(MANAGE) migrate --noinput
 	DEBUG=1 $(MANAGE) seed_demo
 	@mkdir -p var/celery
 	@echo "Portal: http://127.0.0.1:8000  (worker and beat log: var/celery/worker.log)"
@@ -37,18 +40,18 @@ test-smoke: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(MANAGE) makemigrations --check --dry-run
+	$(THROWAWAY_KEY) $(MANAGE) makemigrations --check --dry-run
 
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 seed: install
-	$(MANAGE) migrate --noinput
+	DEBUG=1 $(MANAGE) migrate --noinput
 	DEBUG=1 $(MANAGE) seed_demo
 
 bench: install
-	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@export $(THROWAWAY_KEY); for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache test-results

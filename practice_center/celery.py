@@ -3,11 +3,16 @@
 Every task of ours derives from PortalTask: acknowledged late (a task lost with its worker runs again),
 time-limited, and retried with exponential backoff and jitter when the database, the broker or the network
 fails for a moment. Errors of our own logic are not retried: running them again would fail again.
+
+PortalTask is a DjangoTask, so a service queues work for after its transaction with
+`task.delay_on_commit(...)` (or `apply_async_on_commit(..., queue=...)`): a transaction that rolls back sends
+nothing, and a worker never looks for rows not yet committed.
 """
 
 import os
 
-from celery import Celery, Task
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "practice_center.settings")
 
@@ -30,7 +35,7 @@ def _transient_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-class PortalTask(Task):
+class PortalTask(DjangoTask):
     acks_late = True
     autoretry_for = _transient_errors()
     retry_backoff = 2  # seconds before the first retry, doubling each time

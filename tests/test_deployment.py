@@ -238,11 +238,12 @@ def test_dockerignore_lets_in_every_package_and_the_site_files():
 def test_production_env_sets_every_variable_the_settings_read(compose):
     names_read = set(
         re.findall(
-            r'(?:os\.environ\.get|os\.getenv|env_bool|env_list|os\.environ\[)\(?\s*"([A-Z][A-Z0-9_]*)"',
+            r'(?:os\.environ\.get|os\.getenv|_env|env_bool|env_int|env_list|os\.environ\[)\(?\s*"([A-Z][A-Z0-9_]*)"',
             SETTINGS.read_text(encoding="utf-8"),
         )
     )
-    assert {"SECRET_KEY", "DEBUG", "DATABASE_URL"} <= names_read  # the pattern still finds them
+    # The pattern still finds them, whichever helper reads them.
+    assert {"SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "DATABASE_URL", "EMAIL_PORT"} <= names_read
     production = read_env_file(PRODUCTION_ENV)
     provided = set(production) | set(dockerfile_env()) | set(compose["services"]["web"]["environment"])
     assert names_read - EMBEDDED_ONLY - provided == set()
@@ -279,3 +280,23 @@ def test_the_placeholder_key_is_refused(tmp_path):
     result = run_deploy_check(production_env(tmp_path))
     assert result.returncode != 0
     assert "SECRET_KEY is still the placeholder" in result.stderr
+
+
+@pytest.mark.smoke
+def test_production_without_any_key_is_refused_rather_than_given_a_made_up_one(tmp_path):
+    # Each container would otherwise make its own key, and a session signed by one web replica would be
+    # refused by the next.
+    result = run_deploy_check(production_env(tmp_path, SECRET_KEY=""))
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set: with DEBUG off, set SECRET_KEY (or SECRET_KEY_FILE" in result.stderr
+    assert not (tmp_path / "var" / "secret_key").exists()
+
+
+def test_compose_leaves_the_key_to_the_env_files(compose):
+    # A key (or an empty one) in `environment` would override deploy/production.env, the only place a real
+    # key belongs; without one there, the placeholder of the example file reaches settings and is refused.
+    for name in ("web", "worker", "beat"):
+        environment = compose["services"][name]["environment"]
+        assert not {"SECRET_KEY", "SECRET_KEY_FILE", "DEBUG"} & set(environment)
+    assert read_env_file(PRODUCTION_ENV)["SECRET_KEY"].startswith("change-me")
+    assert read_env_file(PRODUCTION_ENV)["SECRET_KEY_FILE"] == ""

@@ -8,11 +8,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from celery.signals import before_task_publish
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 from kernel.tasks import HEARTBEAT_KEY, heartbeat
-from practice_center.celery import app
+from practice_center.celery import PortalTask, app
 
 CELERY = Path(sys.executable).with_name("celery")
 
@@ -101,3 +103,38 @@ def test_task_defaults_are_safe():
     assert heartbeat.retry_backoff and heartbeat.retry_jitter and heartbeat.max_retries
     assert ConnectionError in heartbeat.autoretry_for
     assert not any(issubclass(ValueError, error) for error in heartbeat.autoretry_for)
+
+
+@pytest.mark.smoke
+@pytest.mark.django_db(transaction=True)
+def test_a_task_queued_on_commit_is_sent_only_when_the_transaction_commits(worker):
+    from kernel.tests.celery_tasks import remember
+
+    assert isinstance(remember, PortalTask)
+    run = uuid.uuid4().hex
+    rolled_back, committed = f"rolled-back:{run}", f"committed:{run}"
+    published = []
+
+    def record(body=None, **kwargs):
+        published.append(repr(body))
+
+    before_task_publish.connect(record, weak=False)
+    try:
+        with pytest.raises(RuntimeError, match="the service failed"), transaction.atomic():
+            remember.delay_on_commit(rolled_back, "never")
+            remember.apply_async_on_commit(args=[rolled_back, "never"], queue=worker)
+            raise RuntimeError("the service failed")
+        assert not [body for body in published if rolled_back in body]
+
+        task_id = uuid.uuid4().hex
+        with transaction.atomic():
+            remember.apply_async_on_commit(args=[committed, "done"], queue=worker, task_id=task_id)
+            assert not [body for body in published if committed in body]  # waits for the commit
+        assert [body for body in published if committed in body]
+    finally:
+        before_task_publish.disconnect(record)
+
+    assert remember.AsyncResult(task_id).get(timeout=60) == "done"
+    assert cache.get(committed) == "done"
+    # One worker takes its queue in order: anything sent by the rolled-back transaction came before.
+    assert cache.get(rolled_back) is None
