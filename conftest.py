@@ -38,7 +38,7 @@ def people(tree):
         inst_a=make_user("inst_a", role=Role.INSTITUTE_ADMIN, unit=tree.a),
         inst_b=make_user("inst_b", role=Role.INSTITUTE_ADMIN, unit=tree.b),
         station_a1=make_user("station_a1", role=Role.STATION_ADMIN, unit=tree.a1),
-        volunteer=make_user("volunteer", role=Role.VOLUNTEER, unit=tree.a1),
+        viewer=make_user("viewer", role=Role.VIEWER, unit=tree.center),
         nobody=make_user("nobody"),
     )
 

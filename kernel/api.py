@@ -1,6 +1,15 @@
-"""REST plumbing shared by every app: pagination and the error format."""
+"""REST plumbing shared by every app: pagination, strict filters, the fast list path, the error format."""
 
+from __future__ import annotations
+
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters import BooleanFilter
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -8,10 +17,128 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .errors import ApplicationError
 
 
-class Pagination(pagination.PageNumberPagination):
+class StrictPageSize:
+    """`page_size` is a whole number within the limit, or a 400: never silently the default."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        name = self.page_size_query_param
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {name: [_("Give a whole number from 1 to %(max)d.") % {"max": self.max_page_size}]}
+            )
+        return int(raw)
+
+
+class Pagination(StrictPageSize, pagination.PageNumberPagination):
+    """Numbered pages with a total: for small lists (reference data) where counting costs nothing."""
+
+
+class CursorPagination(StrictPageSize, pagination.CursorPagination):
+    """For lists that grow with the county: no COUNT over the whole scope, a stable walk in `ordering`
+    (a unique column), the same cost for the first page and the thousandth."""
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (also 1/0); anything else is an error, not "no filter"."""
+
+    values = {"true": True, "1": True, "false": False, "0": False}
+    default_error_messages = {"invalid": gettext_lazy("Give true or false.")}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        try:
+            return self.values[str(value).strip().lower()]
+        except KeyError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class StrictBooleanFilter(BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter builds a whole FilterSet (a deep copy of every filter and its form field) for each
+    request; a request that names none of the filters skips that and reads the list as it is."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not request.query_params.keys() & filterset_class.base_filters.keys():
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+class ValuesListMixin:
+    """List and detail answers built from `.values()` rows: no model instances and no per-field
+    serializer calls, choice labels looked up in a dict made once per response.
+
+    `values_fields` maps each output key to a `.values()` path or a database expression (e.g. a Cast, so
+    the JSON encoder gets a float, not a Decimal to convert), in output order; `labels` maps an output key
+    to (the output key holding the value, the choices). `hidden_values` are read for the pagination or
+    `row_transform` but not shown. The view's `serializer_class` documents the same shape for the schema,
+    and a test holds the two together.
+    """
+
+    values_fields: dict[str, str | models.Expression] = {}
+    labels: dict[str, tuple[str, type[models.Choices]]] = {}
+    hidden_values: tuple[str, ...] = ()
+
+    def row_transform(self):
+        """A per-response callable(row, item) that may change an output item (e.g. mask a phone)."""
+        return None
+
+    def _sources(self) -> list[tuple[str, str]]:
+        return [
+            (key, source if isinstance(source, str) else f"_{key}")
+            for key, source in self.values_fields.items()
+        ]
+
+    def values_queryset(self, queryset):
+        paths = [source for source in self.values_fields.values() if isinstance(source, str)]
+        expressions = {
+            f"_{key}": source for key, source in self.values_fields.items() if not isinstance(source, str)
+        }
+        return queryset.values(*dict.fromkeys([*paths, *self.hidden_values]), **expressions)
+
+    def build_rows(self, rows) -> list[dict]:
+        pairs = self._sources()
+        label_maps = [
+            (key, source, {value: str(label) for value, label in choices.choices})
+            for key, (source, choices) in self.labels.items()
+        ]
+        transform = self.row_transform()
+        items = []
+        for row in rows:
+            item = {key: row[source] for key, source in pairs}
+            for key, source, mapping in label_maps:
+                item[key] = mapping.get(item[source], item[source])
+            if transform is not None:
+                transform(row, item)
+            items.append(item)
+        return items
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.values_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.build_rows(page))
+        return Response(self.build_rows(queryset))
+
+    def retrieve(self, request, *args, **kwargs):
+        lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        row = self.values_queryset(self.get_queryset()).filter(**{self.lookup_field: lookup}).first()
+        if row is None:
+            raise Http404
+        return Response(self.build_rows([row])[0])
 
 
 def exception_handler(exc, context):

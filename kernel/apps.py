@@ -1,7 +1,16 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
 class KernelConfig(AppConfig):
+    default = True  # this module also holds the admin's config, which is named in INSTALLED_APPS
     name = "kernel"
     verbose_name = _("Kernel")
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on the portal's admin site."""
+
+    default = False
+    default_site = "kernel.admin_site.PortalAdminSite"

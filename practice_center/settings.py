@@ -6,6 +6,7 @@ with DATABASE_URL and REDIS_URL it runs on PostgreSQL and Redis. See README.md f
 
 import os
 import secrets
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,52 +18,118 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _env(name: str) -> str | None:
+    """The stripped value, or None when unset or empty: an empty variable means "use the default"."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
+    # A typo such as `ture` must stop the start, not quietly turn a security setting off.
+    value = _env(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a yes/no value: use one of 1/0, true/false, yes/no, on/off, "
+        "or leave it empty for the default."
+    )
+
+
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        raise ImproperlyConfigured(f"{name}={value!r} is not valid: use a whole number {bounds}.")
+    return number
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    raw = _env(name) or default
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    # Docker's env files keep quotes, and a space-separated list would silently become one odd value.
+    bad = [item for item in items if any(char.isspace() or char in "\"'" for char in item)]
+    if bad:
+        raise ImproperlyConfigured(
+            f"{name} has {bad[0]!r}: use comma-separated values without spaces or quotes, "
+            "e.g. portal.example.org,www.example.org."
+        )
+    return items
 
 
 DEBUG = env_bool("DEBUG", default=False)
 
 
-def _local_secret_key() -> str:
-    """Without SECRET_KEY (a laptop, the tests) a random key is made once and kept in VAR_DIR, so no key
-    that signs sessions is ever committed or shared between installations."""
+def _development_secret_key() -> str:
+    """With DEBUG on and no SECRET_KEY (a laptop), a random key is made once in VAR_DIR, so no key that
+    signs sessions is ever committed or shared between installations."""
     path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written whole to a private file, then linked into place: a process starting at the same
-        # moment finds either no key file or a complete one, never a half-written one.
-        draft = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
-        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_urlsafe(64))
+    # A second process starting at the same moment may find the file created but not yet written:
+    # the key is one small write, so it appears within moments.
+    for _attempt in range(250):
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise ImproperlyConfigured(f"{path} is empty: delete it, or set SECRET_KEY.")
+
+
+def _secret_key() -> str:
+    key, key_file = _env("SECRET_KEY"), _env("SECRET_KEY_FILE")
+    if key and key_file:
+        raise ImproperlyConfigured("Set SECRET_KEY or SECRET_KEY_FILE, not both (leave the other empty).")
+    if key_file:
         try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another process linked its key first; use that one
-        finally:
-            draft.unlink()
-    key = path.read_text().strip()
-    if not key:
-        raise ImproperlyConfigured(f"{path} is empty: delete it, or set SECRET_KEY.")
-    return key
+            key = Path(key_file).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ImproperlyConfigured(f"SECRET_KEY_FILE={key_file}: cannot read it ({error}).") from error
+        if not key:
+            raise ImproperlyConfigured(f"SECRET_KEY_FILE={key_file} is empty.")
+    if key:
+        if key.startswith("change-me"):
+            # The placeholder of deploy/production.env.example is public: refuse to run on it.
+            raise ImproperlyConfigured(
+                "SECRET_KEY is still the placeholder: set a real one (README, Deployment)."
+            )
+        return key
+    if not DEBUG:
+        # A key made up on the spot would differ between the web servers and workers of one deployment.
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: with DEBUG off, set SECRET_KEY (or SECRET_KEY_FILE, the path of a file "
+            "holding it); generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(64))'. "
+            "For development, set DEBUG=true instead and a local key is made in VAR_DIR."
+        )
+    return _development_secret_key()
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
-if SECRET_KEY.startswith("change-me"):
-    # The placeholder of deploy/production.env.example is public: refuse to run on it.
-    raise ImproperlyConfigured("SECRET_KEY is still the placeholder: set a real one (README, Deployment).")
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "kernel.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -113,6 +180,9 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable server fails a request (and /healthz) in seconds instead of the minutes TCP waits.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -241,7 +311,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # --- Email ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
@@ -252,7 +322,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE")
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE")
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 if env_bool("BEHIND_HTTPS_PROXY"):
@@ -265,13 +335,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an unauthenticated call then gets 401 with `WWW-Authenticate: Token`, not 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["kernel.api.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "kernel.api.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kernel.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "kernel.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

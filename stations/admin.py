@@ -1,4 +1,5 @@
-"""Admin of the practice network, in Chinese, every list and choice scoped to the user's subtrees."""
+"""Admin of the practice network, in Chinese. Every list and choice is scoped by the models' own rules;
+every write goes through a service."""
 
 from django import forms
 from django.contrib import admin
@@ -9,8 +10,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from kernel.errors import ApplicationError
+from kernel.images import image_intake
+
 from . import services
-from .admin_scoping import ScopedInline, ScopedModelAdmin, ServiceValidatedForm
+from .admin_scoping import ScopedAdminForm, ScopedInline, ScopedModelAdmin
 from .models import (
     Checklist,
     ChecklistItem,
@@ -22,75 +26,78 @@ from .models import (
     Unit,
     UnitKind,
 )
-from .scoping import scope_for, subtree_q
-from .selectors import (
-    checklist_list,
-    inspection_list,
-    platform_list,
-    role_assignment_list,
-    unit_list,
-)
+from .scoping import Capability, can, scope_for, scope_rule_of, subtree_q
+from .selectors import checklist_list
 
 admin.site.site_header = _("New Era Civilization Practice Center")
 admin.site.site_title = _("Practice center administration")
 admin.site.index_title = _("Administration")
 
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-
 
 class InstituteFilter(admin.SimpleListFilter):
+    """Rows of one institute's subtree; the way from a row to its unit is the model's own scope rule."""
+
     title = _("institute")
     parameter_name = "institute"
-    unit_lookup = ""  # from the listed model to its unit
+
+    def __init__(self, request, params, model, model_admin):
+        self.unit_lookup = scope_rule_of(model).lookup
+        super().__init__(request, params, model, model_admin)
 
     def lookups(self, request, model_admin):
-        institutes = scope_for(request.user).filter(Unit.objects.of_kind(UnitKind.INSTITUTE))
-        return [(str(u.pk), u.name) for u in institutes.only("pk", "name")]
+        institutes = Unit.objects.visible_to(request.user).of_kind(UnitKind.INSTITUTE).only("pk", "name")
+        return [(str(u.pk), u.name) for u in institutes]
 
     def queryset(self, request, queryset):
         value = self.value()
         if not value:
             return queryset
-        institute = None
-        if value.isascii() and value.isdigit():
-            institute = scope_for(request.user).filter(Unit.objects.filter(pk=int(value))).first()
-        if institute is None:
-            return queryset.none()
-        return queryset.filter(subtree_q(institute.path, self.unit_lookup))
+        path = None
+        if value.isascii() and value.isdigit() and len(value) <= 18:
+            path = (
+                Unit.objects.visible_to(request.user)
+                .filter(pk=int(value))
+                .values_list("path", flat=True)
+                .first()
+            )
+        if path is None:
+            return queryset.none()  # not an institute this user sees: nothing, as for one without rows
+        return queryset.filter(subtree_q(path, self.unit_lookup))
 
 
-class UnitInstituteFilter(InstituteFilter):
-    unit_lookup = "unit"
+def _save_inline_rows(formset, *, add, update, remove) -> None:
+    """Hand each inline row to a service: `add(data)`, `update(instance, changed data)`, `remove(instance)`.
+    Records what was done as `formset.save()` would, for the admin's history message."""
+    deleted = set(formset.deleted_forms) if formset.can_delete else set()
+    skip = {"id", "DELETE", formset.fk.name}
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for row in formset.forms:
+        data = {name: value for name, value in row.cleaned_data.items() if name not in skip}
+        if row in deleted:
+            if row.instance.pk is not None:
+                remove(row.instance)
+                formset.deleted_objects.append(row.instance)
+        elif row.instance.pk is None:
+            if row.has_changed():
+                formset.new_objects.append(add(data))
+        elif row.has_changed():
+            update(row.instance, {name: data[name] for name in row.changed_data if name in data})
+            formset.changed_objects.append((row.instance, row.changed_data))
 
 
-class UnitAdminForm(ServiceValidatedForm, forms.ModelForm):
+# --- Units ----------------------------------------------------------------------------------------
+
+
+class UnitAdminForm(ScopedAdminForm):
     class Meta:
         model = Unit
-        fields = (
-            "kind",
-            "name",
-            "code",
-            "parent",
-            "category",
-            "is_active",
-            "address",
-            "longitude",
-            "latitude",
-            "contact_person",
-            "contact_phone",
-            "recognition_level",
-            "highlight",
-        )
-
-    def service_validate(self):
-        services.unit_validate(actor=self.actor, unit=self.instance)
+        fields = services.UNIT_FIELDS
+        widgets = {"highlight": forms.Textarea(attrs={"rows": 3})}
 
 
 @admin.register(Unit)
 class UnitAdmin(ScopedModelAdmin):
     form = UnitAdminForm
-    selector = unit_list
-    scope_lookup = ""
     list_display = ("tree_name", "kind", "code", "parent", "recognition_level", "contact_person", "is_active")
     list_display_links = ("tree_name",)
     list_filter = ("kind", InstituteFilter, "recognition_level", "category", "is_active")
@@ -128,65 +135,129 @@ class UnitAdmin(ScopedModelAdmin):
         )
 
     def get_readonly_fields(self, request, obj=None):
+        # What the form offers follows the same capability checks the service makes.
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not self.scope(request).contains_strictly(obj):
-            # The user's own unit: its place in the tree is decided from above.
-            fields += ["kind", "parent"]
+        if obj is not None:
+            if not can(request.user, Capability.UNITS_RESTRUCTURE, obj, below=True):
+                fields += ["kind", "parent"]
+            if not can(request.user, Capability.UNITS_DEACTIVATE, obj, below=True):
+                fields += ["is_active"]
         return fields
 
     def has_delete_permission(self, request, obj=None):
-        # Nobody deletes their own unit: it is removed, if ever, from above.
-        return self.can_change_object(request, obj) and (
-            obj is None or self.scope(request).contains_strictly(obj)
-        )
+        if obj is None:
+            return scope_for(request.user).has(Capability.UNITS_DELETE)
+        return can(request.user, Capability.UNITS_DELETE, obj, below=True)
+
+    def unit_choices(self, request, db_field):
+        return Unit.objects.changeable_by(request.user).exclude(kind=UnitKind.POINT)
 
     def save_model(self, request, obj, form, change):
-        services.unit_save(actor=request.user, unit=obj)
+        data = self.submitted(form)
+        if change:
+            services.unit_update(actor=request.user, unit=obj, **data)
+        else:
+            self.adopt(obj, services.unit_create(actor=request.user, **data))
 
     def service_delete(self, request, obj):
         services.unit_delete(actor=request.user, unit=obj)
 
 
+# --- Platforms and standards ----------------------------------------------------------------------
+
+
 class CenterOwnedAdmin(ScopedModelAdmin):
     """Platforms and standards: owned by a center, read by all under it, changed by its county admins."""
 
-    scope_lookup = "center"
-
     def unit_choices(self, request, db_field):
-        return super().unit_choices(request, db_field).filter(kind=UnitKind.CENTER)
+        centers = Unit.objects.of_kind(UnitKind.CENTER)
+        scope = scope_for(request.user)
+        return (
+            centers
+            if scope.is_global
+            else centers.filter(pk__in=scope.center_ids(Capability.REFERENCE_CHANGE))
+        )
 
-    def has_add_permission(self, request):
-        return self.unit_choices(request, None).exists()
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "center"] if obj is not None else fields  # reference data stays with its center
+
+
+class PlatformAdminForm(ScopedAdminForm):
+    class Meta:
+        model = Platform
+        fields = ("center", "name", "code", "responsible_department", "description", "order", "is_active")
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
 @admin.register(Platform)
 class PlatformAdmin(CenterOwnedAdmin):
-    selector = platform_list
+    form = PlatformAdminForm
     list_display = ("name", "code", "responsible_department", "center", "order", "is_active")
     list_filter = ("is_active",)
     list_select_related = ("center",)
     search_fields = ("name", "code", "responsible_department")
     ordering = ("center", "order")
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.platform_update(actor=request.user, platform=obj, **self.submitted(form))
+        else:
+            self.adopt(obj, services.platform_create(actor=request.user, **self.submitted(form)))
+
+    def service_delete(self, request, obj):
+        services.platform_delete(actor=request.user, platform=obj)
+
 
 class ChecklistItemInline(ScopedInline, admin.TabularInline):
     model = ChecklistItem
+    fields = ("order", "text", "weight")
     extra = 1
-    scope_lookup = "center"
+
+
+class ChecklistAdminForm(ScopedAdminForm):
+    class Meta:
+        model = Checklist
+        fields = ("center", "name", "unit_kind", "description", "is_active")
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
 @admin.register(Checklist)
 class ChecklistAdmin(CenterOwnedAdmin):
-    selector = checklist_list
+    form = ChecklistAdminForm
     list_display = ("name", "unit_kind", "center", "item_count", "is_active")
     list_filter = ("unit_kind", "is_active")
     list_select_related = ("center",)
     search_fields = ("name",)
     inlines = (ChecklistItemInline,)
 
+    def scoped_queryset(self, request):
+        return checklist_list(user=request.user)
+
     @admin.display(description=_("items"), ordering="item_count")
     def item_count(self, obj):
         return obj.item_count
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.checklist_update(actor=request.user, checklist=obj, **self.submitted(form))
+        else:
+            self.adopt(obj, services.checklist_create(actor=request.user, **self.submitted(form)))
+
+    def save_formset(self, request, form, formset, change):
+        actor, checklist = request.user, form.instance
+        _save_inline_rows(
+            formset,
+            add=lambda data: services.checklist_item_add(actor=actor, checklist=checklist, **data),
+            update=lambda item, data: services.checklist_item_update(actor=actor, item=item, **data),
+            remove=lambda item: services.checklist_item_remove(actor=actor, item=item),
+        )
+
+    def service_delete(self, request, obj):
+        services.checklist_delete(actor=request.user, checklist=obj)
+
+
+# --- Inspections ------------------------------------------------------------------------------------
 
 
 class InspectionResultInline(ScopedInline, admin.TabularInline):
@@ -194,11 +265,9 @@ class InspectionResultInline(ScopedInline, admin.TabularInline):
     extra = 0
     fields = ("item_text", "weight", "met", "note")
     readonly_fields = ("item_text", "weight")
-    scope_lookup = "unit"
-    change_needs_strict = True
 
     def has_add_permission(self, request, obj=None):
-        return False  # rows come from the standard's items when the inspection is created
+        return False  # rows come from the standard's items when the inspection is recorded
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -211,8 +280,12 @@ class InspectionPhotoForm(forms.ModelForm):
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
-        if image and getattr(image, "size", 0) > MAX_PHOTO_BYTES:
-            raise forms.ValidationError(_("A photo may be at most 5 MB."))
+        if image is not None and image != self.initial.get("image"):
+            try:
+                image_intake(image, field="image")  # the service runs it again and keeps the result
+            except ApplicationError as error:
+                raise forms.ValidationError(error.message) from None
+            image.seek(0)
         return image
 
 
@@ -220,27 +293,20 @@ class InspectionPhotoInline(ScopedInline, admin.TabularInline):
     model = InspectionPhoto
     form = InspectionPhotoForm
     extra = 1
-    scope_lookup = "unit"
-    change_needs_strict = True
 
 
-class InspectionAdminForm(ServiceValidatedForm, forms.ModelForm):
+class InspectionAdminForm(ScopedAdminForm):
     class Meta:
         model = Inspection
         fields = ("unit", "checklist", "inspected_on", "note")
-
-    def service_validate(self):
-        if self.instance.unit_id and self.instance.checklist_id:
-            services.inspection_validate(actor=self.actor, inspection=self.instance)
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
 
 
 @admin.register(Inspection)
 class InspectionAdmin(ScopedModelAdmin):
     form = InspectionAdminForm
-    selector = inspection_list
-    change_needs_strict = True
     list_display = ("unit", "checklist", "inspected_on", "score", "items_summary", "inspector")
-    list_filter = (("checklist", admin.RelatedOnlyFieldListFilter), "unit__kind", UnitInstituteFilter)
+    list_filter = (("checklist", admin.RelatedOnlyFieldListFilter), "unit__kind", InstituteFilter)
     list_select_related = ("unit", "checklist", "inspector")
     search_fields = ("unit__name", "unit__code", "note")
     date_hierarchy = "inspected_on"
@@ -254,14 +320,11 @@ class InspectionAdmin(ScopedModelAdmin):
         return f"{obj.items_met}/{obj.items_total}"
 
     def unit_choices(self, request, db_field):
-        # Inspections are of units below the inspector's own.
-        return Unit.objects.filter(self.scope(request).strict_q())
+        return Unit.objects.inspectable_by(request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "checklist":
-            kwargs["queryset"] = Checklist.objects.filter(
-                self.scope(request).reference_q("center"), is_active=True
-            ).select_related("center")
+            kwargs["queryset"] = Checklist.objects.visible_to(request.user).active().select_related("center")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -274,11 +337,35 @@ class InspectionAdmin(ScopedModelAdmin):
         return self.inlines if obj is not None else (InspectionPhotoInline,)
 
     def save_model(self, request, obj, form, change):
-        services.inspection_save(actor=request.user, inspection=obj)
+        if change:
+            services.inspection_update(actor=request.user, inspection=obj, **self.submitted(form))
+        else:
+            self.adopt(obj, services.inspection_record(actor=request.user, **self.submitted(form)))
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        services.inspection_score_refresh(inspection=form.instance)
+    def save_formset(self, request, form, formset, change):
+        actor, inspection = request.user, form.instance
+        if formset.model is InspectionResult:
+            rows = [(row.instance.item_id, row.cleaned_data) for row in formset.forms]
+            services.inspection_results_set(
+                actor=actor,
+                inspection=inspection,
+                met_item_ids=[item_id for item_id, data in rows if data.get("met")],
+                notes={item_id: data.get("note", "") for item_id, data in rows},
+            )
+            formset.new_objects, formset.deleted_objects = [], []
+            formset.changed_objects = [
+                (row.instance, row.changed_data) for row in formset.forms if row.has_changed()
+            ]
+            return
+        _save_inline_rows(
+            formset,
+            add=lambda data: services.photo_add(actor=actor, inspection=inspection, **data),
+            update=lambda photo, data: services.photo_update(actor=actor, photo=photo, **data),
+            remove=lambda photo: services.photo_delete(actor=actor, photo=photo),
+        )
+
+    def service_delete(self, request, obj):
+        services.inspection_delete(actor=request.user, inspection=obj)
 
     def response_add(self, request, obj, post_url_continue=None):
         # The item rows exist only now: go straight to ticking them.
@@ -286,21 +373,20 @@ class InspectionAdmin(ScopedModelAdmin):
         return HttpResponseRedirect(reverse("admin:stations_inspection_change", args=[obj.pk]))
 
 
-class RoleAssignmentAdminForm(ServiceValidatedForm, forms.ModelForm):
+# --- Roles ----------------------------------------------------------------------------------------
+
+
+class RoleAssignmentAdminForm(ScopedAdminForm):
     class Meta:
         model = RoleAssignment
         fields = ("user", "role", "unit")
-
-    def service_validate(self):
-        services.role_validate(actor=self.actor, role=self.instance.role, unit=self.instance.unit)
 
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(ScopedModelAdmin):
     form = RoleAssignmentAdminForm
-    selector = role_assignment_list
     list_display = ("user", "role", "unit", "granted_by", "created_at")
-    list_filter = ("role", UnitInstituteFilter)
+    list_filter = ("role", InstituteFilter)
     list_select_related = ("user", "unit", "granted_by")
     search_fields = ("user__username", "user__first_name", "user__last_name", "unit__name")
     autocomplete_fields = ("user", "unit")
@@ -316,9 +402,11 @@ class RoleAssignmentAdmin(ScopedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    def unit_choices(self, request, db_field):
+        return Unit.objects.visible_to(request.user)
+
     def save_model(self, request, obj, form, change):
-        saved = services.role_grant(actor=request.user, user=obj.user, role=obj.role, unit=obj.unit)
-        obj.pk = saved.pk
+        self.adopt(obj, services.role_grant(actor=request.user, **self.submitted(form)))
 
     def service_delete(self, request, obj):
         services.role_revoke(actor=request.user, assignment=obj)

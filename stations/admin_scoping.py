@@ -1,12 +1,14 @@
-"""The admin side of the scoping rule: a ModelAdmin base that every app's admin extends.
+"""The admin side of the scoping rule: the bases every app's admin extends.
 
-Lists come from the app's scoped selector; change, delete and history pages, every foreign-key choice to a
-unit and every autocomplete go through `scope_for(request.user)` too. An object outside the scope answers
-404, the same as one that does not exist.
+A model admin lists `Model.objects.visible_to(user)`, the rule the model declares once on its queryset;
+change, delete and history pages answer 404 outside it, the same as for a row that does not exist. What
+may be changed is the same rule's `can_change`. Every write goes through a service: the bases refuse to
+save or delete by themselves, and a service's refusal comes back as a form error, never a 500.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -16,51 +18,42 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
+from kernel.forms import ServiceFormMixin
 
 from .models import Unit
-from .scoping import Scope, scope_for
+from .scoping import Scope, ScopeRule, scope_for, scope_rule_of
+
+_REFUSAL_ATTR = "_service_refusal"
+
+
+class ScopedAdminForm(ServiceFormMixin, forms.ModelForm):
+    """The base form of scoped admins: shows a service's refusal as a field error."""
 
 
 class ScopedAdminMixin:
-    """Shared by model admins and inlines. `scope_lookup` leads from the model to its Unit ("" = itself)."""
-
-    scope_lookup: str = "unit"
-    # Whether changing a row needs the unit strictly below the user's own (e.g. inspections).
-    change_needs_strict: bool = False
-
     def scope(self, request) -> Scope:
         return scope_for(request.user)
 
-    def unit_of(self, obj) -> Unit | None:
-        value = obj
-        for part in filter(None, self.scope_lookup.split("__")):
-            value = getattr(value, part, None)
-        return value
+    @property
+    def rule(self) -> ScopeRule:
+        return scope_rule_of(self.model)
 
-    def can_change_object(self, request, obj) -> bool:
-        scope = self.scope(request)
-        if scope.is_empty:
-            return False
-        if obj is None:
-            return True
-        unit = self.unit_of(obj)
-        return scope.contains_strictly(unit) if self.change_needs_strict else scope.contains(unit)
+    def get_queryset(self, request):
+        return self.scoped_queryset(request)
 
-    def unit_choices(self, request, db_field):
-        """The units a foreign key of this admin may point to."""
-        return self.scope(request).filter(Unit.objects.all())
+    def scoped_queryset(self, request):
+        """The rows this user may see; override to add joins or annotations, never to widen."""
+        return self.model._default_manager.visible_to(request.user)
 
 
 class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """`selector(user=…)` is the app's scoped read for this model; the admin lists nothing else."""
-
-    selector = None
+    form = ScopedAdminForm
     list_per_page = 50
+    # One COUNT per list page: the unfiltered total would be a second scan of the same scope.
+    show_full_result_count = False
 
     def get_queryset(self, request):
-        if self.selector is None:
-            raise ImproperlyConfigured(f"{type(self).__name__} needs a scoped selector")
-        queryset = type(self).selector(user=request.user)
+        queryset = self.scoped_queryset(request)
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset
 
@@ -71,21 +64,87 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
             raise Http404
         return obj
 
+    # --- Permissions: the model's scope rule, nothing repeated here ------------------------------------
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff and not self.scope(request).is_empty
+
+    def has_view_permission(self, request, obj=None):
+        return not self.scope(request).is_empty
+
+    def has_add_permission(self, request):
+        return self.rule.can_change(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return self.rule.can_change(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._deletes_through_service() and self.rule.can_change(request.user, obj)
+
+    def unit_choices(self, request, db_field):
+        """The units a foreign key of this admin may point to."""
+        return Unit.objects.changeable_by(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Unit:
+            kwargs["queryset"] = self.unit_choices(request, db_field)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # --- Writes: through services only ---------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        raise ImproperlyConfigured(f"{type(self).__name__} must save through a service")
+
+    def save_formset(self, request, form, formset, change):
+        raise ImproperlyConfigured(f"{type(self).__name__} must save its inline rows through services")
+
     def service_delete(self, request, obj) -> None:
         """Override to delete through a service; its refusals then show as messages, not 500s."""
         raise NotImplementedError
 
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
     def _deletes_through_service(self) -> bool:
         return type(self).service_delete is not ScopedModelAdmin.service_delete
 
+    @staticmethod
+    def adopt(obj, saved) -> None:
+        """Make the admin's in-memory object the row the service saved (its id, path, computed fields)."""
+        vars(obj).update(vars(saved))
+
+    @staticmethod
+    def submitted(form, *, exclude=()) -> dict:
+        """The form's fields as keywords for a service."""
+        return {name: value for name, value in form.cleaned_data.items() if name not in exclude}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if not issubclass(form, ServiceFormMixin):
+            raise ImproperlyConfigured(f"{type(self).__name__}.form must extend ScopedAdminForm")
+        refusal = getattr(request, _REFUSAL_ATTR, None)
+        if refusal is not None:
+            form = type(form.__name__, (form,), {"service_error": refusal})
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as refusal:
+            if request.method != "POST" or hasattr(request, _REFUSAL_ATTR):
+                raise
+            # The service refused after the form was valid (a rule, or a race that only its locked
+            # re-check saw). The transaction is rolled back; show the same form with the refusal on it.
+            setattr(request, _REFUSAL_ATTR, refusal)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if self._deletes_through_service():
-            actions.pop("delete_selected", None)  # one by one, so each refusal can be told
+        actions.pop("delete_selected", None)  # one by one, through the service, so each refusal is told
         return actions
 
     def delete_view(self, request, object_id, extra_context=None):
-        if request.method != "POST" or not self._deletes_through_service():
+        if request.method != "POST":
             return super().delete_view(request, object_id, extra_context)
         obj = self.get_object(request, unquote(object_id))
         if not self.has_delete_permission(request, obj):
@@ -103,42 +162,13 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
         self.message_user(request, _("“%(object)s” was deleted.") % {"object": obj})
         return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-        if issubclass(form, ServiceValidatedForm):
-            form.actor = request.user
-        return form
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff and not self.scope(request).is_empty
-
-    def has_view_permission(self, request, obj=None):
-        return not self.scope(request).is_empty
-
-    def has_add_permission(self, request):
-        return self.can_change_object(request, None)
-
-    def has_change_permission(self, request, obj=None):
-        return self.can_change_object(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.can_change_object(request, obj)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Unit:
-            kwargs["queryset"] = self.unit_choices(request, db_field)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
 
 class ScopedInline(ScopedAdminMixin):
-    """An inline follows the permission its parent object gives."""
-
-    scope_lookup = ""
+    """An inline lists its own model's visible rows; whether they may be changed follows the rule of the
+    parent model for the parent object (the inline is part of that object's page)."""
 
     def _parent_allows(self, request, obj) -> bool:
-        if obj is None:
-            return not self.scope(request).is_empty
-        return self.can_change_object(request, obj)
+        return scope_rule_of(self.parent_model).can_change(request.user, obj)
 
     def has_view_permission(self, request, obj=None):
         return not self.scope(request).is_empty
@@ -151,23 +181,3 @@ class ScopedInline(ScopedAdminMixin):
 
     def has_delete_permission(self, request, obj=None):
         return self._parent_allows(request, obj)
-
-
-class ServiceValidatedForm:
-    """Mixin for admin forms: the service's own validation runs once the instance is built, so a rule
-    breach is a form error (never a 500 from save_model). `service_validate` is the hook to fill in."""
-
-    actor = None  # set by ScopedModelAdmin.get_form
-
-    def service_validate(self) -> None:
-        raise NotImplementedError
-
-    def _post_clean(self):
-        super()._post_clean()  # builds self.instance from the cleaned data
-        if self.errors:
-            return
-        try:
-            self.service_validate()
-        except ApplicationError as error:
-            field = error.field if error.field in self.fields else None
-            self.add_error(field, error.message)

@@ -1,25 +1,68 @@
-"""Read-only REST endpoints for units and platforms, scoped to the user's subtrees."""
+"""Read-only REST endpoints for units and platforms, scoped to the caller's subtrees."""
+
+from decimal import Decimal, InvalidOperation
 
 import django_filters
+from django import forms
+from django.db.models import FloatField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import filters, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import filters, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from .models import RecognitionLevel, Unit, UnitKind
-from .selectors import platform_list, unit_list
-from .serializers import PlatformSerializer, UnitFeatureSerializer, UnitSerializer
+from kernel.api import CursorPagination, FilterBackend, Pagination, StrictBooleanFilter
+from kernel.masking import mask_phone
+from kernel.schema import with_error_responses
+
+from .api_scoping import ScopedReadOnlyViewSet
+from .models import Platform, RecognitionLevel, Unit, UnitKind
+from .scoping import Capability, scope_for
+from .serializers import PlatformSerializer, UnitSerializer
 
 
 def _visible_units(request):
-    return unit_list(user=request.user) if request else Unit.objects.none()
+    return Unit.objects.visible_to(request.user) if request else Unit.objects.none()
 
 
 @extend_schema_field(OpenApiTypes.INT)
 class UnitChoiceFilter(django_filters.ModelChoiceFilter):
     """A unit id, accepted only inside the caller's scope: else a 400, as for a unit that does not exist."""
+
+
+class BBoxField(forms.CharField):
+    default_error_messages = {
+        "invalid": _("Give the box as min_longitude,min_latitude,max_longitude,max_latitude.")
+    }
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            box = [Decimal(part) for part in value.split(",")]
+        except InvalidOperation:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if (
+            len(box) != 4
+            or not all(part.is_finite() for part in box)
+            or not (-180 <= box[0] <= box[2] <= 180 and -90 <= box[1] <= box[3] <= 90)
+        ):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return box
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class BBoxFilter(django_filters.Filter):
+    field_class = BBoxField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        west, south, east, north = value
+        return qs.filter(longitude__gte=west, longitude__lte=east, latitude__gte=south, latitude__lte=north)
 
 
 class UnitFilter(django_filters.FilterSet):
@@ -31,54 +74,167 @@ class UnitFilter(django_filters.FilterSet):
     level = django_filters.ChoiceFilter(
         field_name="recognition_level", choices=RecognitionLevel.choices, label=_("recognition level")
     )
-    is_active = django_filters.BooleanFilter(label=_("active"))
+    is_active = StrictBooleanFilter(label=_("active"))
+    bbox = BBoxFilter(label=_("within the box min_longitude,min_latitude,max_longitude,max_latitude"))
 
     class Meta:
         model = Unit
-        fields = ("kind", "parent", "subtree_of", "level", "is_active")
+        fields = ("kind", "parent", "subtree_of", "level", "is_active", "bbox")
 
     def filter_subtree_of(self, queryset, name, value):
         return queryset.subtree_of(value) if value else queryset
 
 
-class UnitViewSet(viewsets.ReadOnlyModelViewSet):
-    """Units of the practice network (中心、所、站、点) in the caller's subtrees."""
+class UnitPagination(CursorPagination):
+    ordering = "path"
 
+
+class GeoJSONPagination(CursorPagination):
+    page_size = 1000
+    max_page_size = 5000
+    ordering = "path"
+
+
+_FEATURE_COLLECTION = inline_serializer(
+    "UnitFeatureCollection",
+    fields={
+        "type": serializers.CharField(),
+        "features": serializers.ListField(child=serializers.DictField()),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+    },
+)
+
+
+class UnitViewSet(ScopedReadOnlyViewSet):
+    """Units of the practice network (中心、所、站、点) in the caller's subtrees, in tree order.
+
+    Pages follow a cursor (`next`, `previous`): the cost of a page does not grow with the county.
+    Contact phones are masked for roles without the need to see them.
+    """
+
+    model = Unit
     serializer_class = UnitSerializer
     filterset_class = UnitFilter
-    filter_backends = (
-        django_filters.rest_framework.DjangoFilterBackend,
-        filters.SearchFilter,
-        filters.OrderingFilter,
-    )
+    pagination_class = UnitPagination
+    filter_backends = (FilterBackend, filters.SearchFilter, filters.OrderingFilter)
     search_fields = ("name", "code", "address")
-    ordering_fields = ("path", "name", "code")
+    # Unique columns only: a cursor needs a stable order.
+    ordering_fields = ("path", "code")
     ordering = ("path",)
+    values_fields = {
+        "id": "id",
+        "kind": "kind",
+        "kind_display": "kind",
+        "name": "name",
+        "code": "code",
+        "parent": "parent_id",
+        "parent_name": "parent__name",
+        "depth": "depth",
+        "category": "category",
+        "address": "address",
+        "longitude": Cast("longitude", FloatField()),
+        "latitude": Cast("latitude", FloatField()),
+        "contact_person": "contact_person",
+        "contact_phone": "contact_phone",
+        "recognition_level": "recognition_level",
+        "recognition_level_display": "recognition_level",
+        "highlight": "highlight",
+        "is_active": "is_active",
+    }
+    labels = {
+        "kind_display": ("kind", UnitKind),
+        "recognition_level_display": ("recognition_level", RecognitionLevel),
+    }
+    hidden_values = ("path",)
 
-    def get_queryset(self):
-        return unit_list(user=self.request.user)
+    def row_transform(self):
+        scope = scope_for(self.request.user)
+        allowed = scope.roots_for(Capability.UNITS_VIEW_CONTACTS)
+        if scope.is_global or allowed == scope.roots:
+            return None  # the caller may see every contact they can see at all
+
+        def mask(row, item):
+            if not any(row["path"].startswith(root) for root in allowed):
+                item["contact_phone"] = mask_phone(item["contact_phone"])
+
+        return mask
 
     @extend_schema(
-        responses={
-            200: OpenApiResponse(description=str(_("A GeoJSON FeatureCollection of units with coordinates.")))
-        }
+        responses=with_error_responses({200: _FEATURE_COLLECTION}),
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
     )
-    @action(detail=False, url_path="geojson", pagination_class=None)
+    @action(detail=False, url_path="geojson", pagination_class=GeoJSONPagination)
     def geojson(self, request):
-        """The filtered units that have coordinates, as one GeoJSON FeatureCollection for a map."""
-        units = self.filter_queryset(self.get_queryset()).filter(
+        """The filtered units that have coordinates, as GeoJSON (RFC 7946) for a map: up to 1,000
+        features a page (`page_size` up to 5,000), with `next` for the rest; `bbox` limits the area."""
+        queryset = self.filter_queryset(self.get_queryset()).filter(
             longitude__isnull=False, latitude__isnull=False
         )
-        features = UnitFeatureSerializer(units, many=True).data
-        return Response({"type": "FeatureCollection", "features": features})
+        page = self.paginate_queryset(
+            queryset.values(
+                "id",
+                "name",
+                "kind",
+                "code",
+                "parent_id",
+                "recognition_level",
+                "address",
+                "longitude",
+                "latitude",
+                "path",
+            )
+        )
+        labels = {value: str(label) for value, label in UnitKind.choices}
+        features = [
+            {
+                "type": "Feature",
+                "id": row["id"],
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [float(row["longitude"]), float(row["latitude"])],
+                },
+                "properties": {
+                    "name": row["name"],
+                    "kind": row["kind"],
+                    "kind_display": labels[row["kind"]],
+                    "code": row["code"],
+                    "parent": row["parent_id"],
+                    "recognition_level": row["recognition_level"],
+                    "address": row["address"],
+                },
+            }
+            for row in page
+        ]
+        return Response(
+            {
+                "type": "FeatureCollection",
+                "features": features,
+                "next": self.paginator.get_next_link(),
+                "previous": self.paginator.get_previous_link(),
+            }
+        )
 
 
-class PlatformViewSet(viewsets.ReadOnlyModelViewSet):
+class PlatformViewSet(ScopedReadOnlyViewSet):
     """Service platforms (分中心/平台) of the centers the caller works under."""
 
+    model = Platform
     serializer_class = PlatformSerializer
+    pagination_class = Pagination
     filter_backends = (filters.SearchFilter,)
     search_fields = ("name", "code", "responsible_department")
+    values_fields = {
+        "id": "id",
+        "center": "center_id",
+        "center_name": "center__name",
+        "name": "name",
+        "code": "code",
+        "responsible_department": "responsible_department",
+        "description": "description",
+        "order": "order",
+        "is_active": "is_active",
+    }
 
     def get_queryset(self):
-        return platform_list(user=self.request.user).order_by("center_id", "order", "id")
+        return super().get_queryset().order_by("center_id", "order", "id")

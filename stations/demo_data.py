@@ -103,6 +103,7 @@ ACCOUNTS = (
     Account("shuangxi", "张", "建明", Role.INSTITUTE_ADMIN, "SC-01"),
     Account("jianxi", "吴", "秀英", Role.INSTITUTE_ADMIN, "SC-02"),
     Account("station", "刘", "海峰", Role.STATION_ADMIN, "SC-01-001"),
+    Account("dashboard", "县", "大屏", Role.VIEWER, CENTER_CODE),
 )
 
 

@@ -18,9 +18,16 @@ from django.utils.translation import gettext_lazy as _
 
 from kernel.models import TimeStampedModel
 
-from .querysets import UnitQuerySet
-
-PATH_SEGMENT_WIDTH = 8
+from . import paths
+from .paths import PATH_SEGMENT_WIDTH  # noqa: F401 - part of this module's interface
+from .querysets import (
+    CenterOwnedQuerySet,
+    ChecklistItemQuerySet,
+    InspectionPartQuerySet,
+    InspectionQuerySet,
+    RoleAssignmentQuerySet,
+    UnitQuerySet,
+)
 
 
 class UnitKind(models.TextChoices):
@@ -98,7 +105,7 @@ class Unit(TimeStampedModel):
     recognition_level = models.CharField(
         _("recognition level"), max_length=16, choices=RecognitionLevel.choices, blank=True, default=""
     )
-    highlight = models.TextField(_("highlight or brand"), blank=True)
+    highlight = models.CharField(_("highlight or brand"), max_length=500, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = UnitQuerySet.as_manager()
@@ -134,17 +141,8 @@ class Unit(TimeStampedModel):
     def __str__(self):
         return self.name
 
-    @staticmethod
-    def path_segment(pk: int) -> str:
-        if pk >= 10**PATH_SEGMENT_WIDTH:
-            raise ValueError(f"unit id {pk} does not fit a path segment of {PATH_SEGMENT_WIDTH} digits")
-        return f"{pk:0{PATH_SEGMENT_WIDTH}d}/"
-
-    @staticmethod
-    def path_prefixes(path: str) -> list[str]:
-        """Every ancestor-or-self path of `path`, root first, read off the string: no query needed."""
-        step = PATH_SEGMENT_WIDTH + 1
-        return [path[:end] for end in range(step, len(path) + 1, step)]
+    path_segment = staticmethod(paths.path_segment)
+    path_prefixes = staticmethod(paths.path_prefixes)
 
     def ancestor_paths(self, *, include_self: bool = False) -> list[str]:
         prefixes = self.path_prefixes(self.path)
@@ -168,9 +166,11 @@ class Platform(TimeStampedModel):
     name = models.CharField(_("name"), max_length=50)
     code = models.SlugField(_("code"), max_length=32)
     responsible_department = models.CharField(_("responsible department"), max_length=100)
-    description = models.TextField(_("description"), blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = CenterOwnedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("service platform")
@@ -201,8 +201,10 @@ class Checklist(TimeStampedModel):
         max_length=16,
         choices=[c for c in UnitKind.choices if c[0] != UnitKind.CENTER],
     )
-    description = models.TextField(_("description"), blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = CenterOwnedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("construction standard")
@@ -225,6 +227,8 @@ class ChecklistItem(models.Model):
     weight = models.PositiveSmallIntegerField(
         _("weight"), default=1, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
+
+    objects = ChecklistItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("standard item")
@@ -255,15 +259,18 @@ class Inspection(TimeStampedModel):
         verbose_name=_("inspector"),
         on_delete=models.PROTECT,
         null=True,
+        blank=True,  # none when the system recorded it (an import, the demo)
         related_name="inspections",
     )
     inspected_on = models.DateField(_("inspection date"))
-    note = models.TextField(_("note"), blank=True)
+    note = models.CharField(_("note"), max_length=1000, blank=True)
     items_met = models.PositiveSmallIntegerField(_("items met"), default=0, editable=False)
     items_total = models.PositiveSmallIntegerField(_("items in total"), default=0, editable=False)
     score = models.DecimalField(
         _("score"), max_digits=5, decimal_places=1, default=Decimal(0), editable=False
     )
+
+    objects = InspectionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("inspection")
@@ -291,6 +298,8 @@ class InspectionResult(models.Model):
     met = models.BooleanField(_("met"), default=False)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
+    objects = InspectionPartQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("inspection result")
         verbose_name_plural = _("inspection results")
@@ -308,9 +317,10 @@ def protected_storage():
 
 
 def evidence_upload_to(photo: "InspectionPhoto", filename: str) -> str:
-    # A random name: the original says nothing useful and must not be guessable from the outside.
+    # A random name: the original says nothing useful and must not be guessable from the outside. The
+    # suffix comes from the image intake, which names a file after its real format.
     suffix = Path(filename).suffix.lower()
-    suffix = suffix if suffix in {".jpg", ".jpeg", ".png", ".gif", ".webp"} else ".img"
+    suffix = suffix if suffix in {".jpg", ".png", ".webp"} else ".img"
     return f"inspections/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
@@ -323,6 +333,8 @@ class InspectionPhoto(TimeStampedModel):
     )
     caption = models.CharField(_("caption"), max_length=100, blank=True)
 
+    objects = InspectionPartQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("evidence photo")
         verbose_name_plural = _("evidence photos")
@@ -333,11 +345,13 @@ class InspectionPhoto(TimeStampedModel):
 
 
 class Role(models.TextChoices):
+    """Roles on units. What each allows is the capability table in `stations.scoping`; roles on teams
+    belong to the app that owns teams."""
+
     COUNTY_ADMIN = "county_admin", _("County administrator")
     INSTITUTE_ADMIN = "institute_admin", _("Institute administrator")
     STATION_ADMIN = "station_admin", _("Station administrator")
-    TEAM_LEADER = "team_leader", _("Team leader")
-    VOLUNTEER = "volunteer", _("Volunteer")
+    VIEWER = "viewer", _("Data viewer")
 
 
 # Roles that administer the subtree of their unit, and the kind of unit each is granted on.
@@ -345,6 +359,12 @@ ADMIN_ROLE_UNIT_KIND = {
     Role.COUNTY_ADMIN: UnitKind.CENTER,
     Role.INSTITUTE_ADMIN: UnitKind.INSTITUTE,
     Role.STATION_ADMIN: UnitKind.STATION,
+}
+ADMIN_ROLES = tuple(ADMIN_ROLE_UNIT_KIND)
+# The kinds of unit each role may be granted on: a viewer reads a county, a township or a village.
+ROLE_UNIT_KINDS = {
+    **{role: (kind,) for role, kind in ADMIN_ROLE_UNIT_KIND.items()},
+    Role.VIEWER: (UnitKind.CENTER, UnitKind.INSTITUTE, UnitKind.STATION),
 }
 
 
@@ -364,6 +384,8 @@ class RoleAssignment(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+
+    objects = RoleAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("role assignment")

@@ -1,81 +1,67 @@
-"""The scoping rule: which subtrees of the unit tree a user may see and change.
+"""The scoping rule: which subtrees of the unit tree a user may see, and what each role allows there.
 
-Every queryset shown to a user, in the admin, the API or a page, passes through `scope_for(user)`.
-A user's admin roles (county, institute, station) each grant the subtree of their unit; a superuser
-sees everything. Reference data owned by a center (platforms, standards) is readable by anyone whose
-subtree lies under that center, and changeable only by those whose subtree contains the center.
+A user's roles on units each grant that unit's subtree together with the role's capabilities (a table
+below). `scope_for(user)` turns them into a `Scope` in one query per request. Each scoped model declares
+once, on its queryset, how it reaches its unit (`ScopeRule`); `.visible_to(user)` and `.changeable_by(user)`
+build on that rule, and the admin, the API and the pages all read through them. Services check a write
+with `require(...)`, the one function that decides whether a user may do a thing to a unit.
+
+The rule is fail-closed: no role, an inactive user or a role on the wrong kind of unit grants nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
-from django.db.models import Q, QuerySet
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from .models import ADMIN_ROLE_UNIT_KIND, RoleAssignment, Unit
+from kernel.errors import ApplicationError
+
+from .paths import path_depth, root_id
 
 _CACHE_ATTR = "_practice_scope"
 
 
-def path_field(lookup: str = "") -> str:
-    """The path column reached by `lookup` from a model to its unit ("" for a Unit itself)."""
-    return f"{lookup}__path" if lookup else "path"
+class Capability:
+    """What a role allows inside its subtree. Names are stable: later apps add their own."""
+
+    UNITS_CHANGE = "units.change"  # edit a unit's details, add units below it
+    UNITS_RESTRUCTURE = "units.restructure"  # move a unit or change its kind (only below one's own)
+    UNITS_DEACTIVATE = "units.deactivate"  # (only below one's own)
+    UNITS_DELETE = "units.delete"  # (only below one's own)
+    UNITS_VIEW_CONTACTS = "units.view_contacts"  # see contact phones unmasked
+    REFERENCE_CHANGE = "reference.change"  # platforms and standards of a center
+    INSPECTIONS_RECORD = "inspections.record"  # (only below one's own)
+    ROLES_GRANT = "roles.grant"  # (only below one's own)
 
 
-def subtree_q(path: str, lookup: str = "") -> Q:
-    """Rows whose unit lies in the subtree rooted at `path`: one indexed prefix match."""
-    return Q(**{f"{path_field(lookup)}__startswith": path})
+_ADMIN = frozenset(
+    {
+        Capability.UNITS_CHANGE,
+        Capability.UNITS_RESTRUCTURE,
+        Capability.UNITS_DEACTIVATE,
+        Capability.UNITS_DELETE,
+        Capability.UNITS_VIEW_CONTACTS,
+        Capability.INSPECTIONS_RECORD,
+    }
+)
 
-
-@dataclass(frozen=True)
-class Scope:
-    is_global: bool
-    roots: tuple[str, ...]  # paths of the subtree roots, none inside another
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.is_global and not self.roots
-
-    def q(self, lookup: str = "") -> Q:
-        """Rows whose unit (reached by `lookup`, e.g. "unit") lies in one of the subtrees."""
-        if self.is_global:
-            return Q()
-        if not self.roots:
-            return Q(pk__in=[])
-        q = Q()
-        for root in self.roots:
-            q |= subtree_q(root, lookup)
-        return q
-
-    def strict_q(self, lookup: str = "") -> Q:
-        """As `q`, less the roots themselves: what lies below the user's own units."""
-        if self.is_global:
-            return Q()
-        return self.q(lookup) & ~Q(**{f"{path_field(lookup)}__in": self.roots})
-
-    def reference_q(self, lookup: str) -> Q:
-        """Rows owned by a unit that is an ancestor of, or inside, one of the subtrees."""
-        if self.is_global:
-            return Q()
-        field = path_field(lookup)
-        ancestors = {prefix for root in self.roots for prefix in Unit.path_prefixes(root)}
-        return self.q(lookup) | Q(**{f"{field}__in": sorted(ancestors)})
-
-    def filter(self, queryset: QuerySet, lookup: str = "") -> QuerySet:
-        return queryset.filter(self.q(lookup))
-
-    def contains(self, unit: Unit | None) -> bool:
-        if unit is None:
-            return self.is_global
-        return self.is_global or any(unit.path.startswith(root) for root in self.roots)
-
-    def contains_strictly(self, unit: Unit | None) -> bool:
-        if unit is None:
-            return self.is_global
-        return self.is_global or any(unit.path.startswith(root) and unit.path != root for root in self.roots)
+# Role (its stored value) → the capabilities it carries in the subtree of its unit. Seeing the subtree
+# comes with every role; a role missing here grants nothing at all.
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    "county_admin": _ADMIN | {Capability.REFERENCE_CHANGE, Capability.ROLES_GRANT},
+    "institute_admin": _ADMIN | {Capability.ROLES_GRANT},
+    "station_admin": _ADMIN,
+    # Dashboards and other systems: read-only, and no personal data.
+    "viewer": frozenset(),
+}
 
 
 def _minimal_roots(paths) -> tuple[str, ...]:
+    """The paths none of which lies inside another, sorted."""
     roots: list[str] = []
     for path in sorted(set(paths), key=len):
         if not any(path.startswith(root) for root in roots):
@@ -83,24 +69,115 @@ def _minimal_roots(paths) -> tuple[str, ...]:
     return tuple(sorted(roots))
 
 
+def subtree_q(path: str, lookup: str = "") -> Q:
+    """Rows whose unit lies in the subtree rooted at `path`: one indexed prefix match."""
+    return Q(**{f"{lookup}__path__startswith" if lookup else "path__startswith": path})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The subtrees a user holds, each with the capabilities granted there."""
+
+    is_global: bool = False
+    grants: tuple[tuple[str, frozenset[str]], ...] = ()  # (root path, capabilities)
+    _by_capability: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def roots(self) -> tuple[str, ...]:
+        """What the user sees: the topmost of all granted subtrees."""
+        return _minimal_roots(path for path, _caps in self.grants)
+
+    def roots_for(self, capability: str | None) -> tuple[str, ...]:
+        """The topmost subtrees in which the user has `capability` (a grant holds in all of its subtree)."""
+        if capability is None:
+            return self.roots
+        if capability not in self._by_capability:
+            self._by_capability[capability] = _minimal_roots(
+                path for path, caps in self.grants if capability in caps
+            )
+        return self._by_capability[capability]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.is_global and not self.grants
+
+    def has(self, capability: str) -> bool:
+        """Whether the user has `capability` anywhere."""
+        return self.is_global or bool(self.roots_for(capability))
+
+    # --- SQL form ---------------------------------------------------------------------------------
+
+    def q(self, lookup: str = "", *, capability: str | None = None, below: bool = False) -> Q:
+        """Rows whose unit (reached by `lookup`, "" for a unit itself) lies in a subtree where the user
+        has `capability` (None: sees); with `below`, not the subtree roots themselves."""
+        if self.is_global:
+            return Q()
+        roots = self.roots_for(capability)
+        if not roots:
+            return Q(pk__in=[])
+        q = Q()
+        for root in roots:
+            q |= subtree_q(root, lookup)
+        if below:
+            q &= ~Q(**{f"{lookup}__path__in" if lookup else "path__in": roots})
+        return q
+
+    def center_ids(self, capability: str | None = None) -> list[int]:
+        """Centers whose reference data the user reads (any grant under them) or, with `capability`,
+        changes (a grant on the center itself)."""
+        if capability is None:
+            return sorted({root_id(root) for root in self.roots})
+        return sorted({root_id(root) for root in self.roots_for(capability) if path_depth(root) == 0})
+
+    def center_q(self, lookup: str, capability: str | None = None) -> Q:
+        """Rows owned by a center (reached by `lookup`), filtered on the center's id: no join needed."""
+        if self.is_global:
+            return Q()
+        return Q(**{f"{lookup}_id__in": self.center_ids(capability)})
+
+    # --- Python form: the same answers for one unit in hand ------------------------------------------
+
+    def contains(self, unit, *, capability: str | None = None, below: bool = False) -> bool:
+        if unit is None:
+            return self.is_global
+        return self.contains_path(unit.path, capability=capability, below=below)
+
+    def contains_path(self, path: str, *, capability: str | None = None, below: bool = False) -> bool:
+        if self.is_global:
+            return True
+        return any(
+            path.startswith(root) and not (below and path == root) for root in self.roots_for(capability)
+        )
+
+    def owns_center(self, center_id: int, capability: str | None = None) -> bool:
+        return self.is_global or center_id in self.center_ids(capability)
+
+
+NO_SCOPE = Scope()
+
+
 def scope_for(user) -> Scope:
-    """The subtrees `user` administers; one query, remembered on the user object for the request."""
+    """The subtrees `user` holds; one query, remembered on the user object for the request."""
     if user is None or not user.is_authenticated or not user.is_active:
-        return Scope(is_global=False, roots=())
+        return NO_SCOPE
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
     if user.is_superuser:
-        scope = Scope(is_global=True, roots=())
+        scope = Scope(is_global=True)
     else:
-        # Only an admin role on the kind of unit it is made for grants anything, whatever wrote the row.
-        granted = Q()
-        for role, kind in ADMIN_ROLE_UNIT_KIND.items():
-            granted |= Q(role=role, unit__kind=kind)
-        paths = RoleAssignment.objects.filter(granted, user=user, unit__is_active=True).values_list(
-            "unit__path", flat=True
+        # Imported here: the models import this module for their querysets.
+        from .models import ROLE_UNIT_KINDS, RoleAssignment
+
+        # Only a role on a kind of unit it is made for grants anything, whatever wrote the row.
+        granted = Q(pk__in=[])
+        for role, kinds in ROLE_UNIT_KINDS.items():
+            if role in ROLE_CAPABILITIES:
+                granted |= Q(role=role, unit__kind__in=kinds)
+        rows = RoleAssignment.objects.filter(granted, user=user, unit__is_active=True).values_list(
+            "role", "unit__path"
         )
-        scope = Scope(is_global=False, roots=_minimal_roots(paths))
+        scope = Scope(grants=tuple(sorted((path, ROLE_CAPABILITIES[role]) for role, path in rows)))
     setattr(user, _CACHE_ATTR, scope)
     return scope
 
@@ -109,3 +186,102 @@ def forget_scope(user) -> None:
     """Drop the remembered scope, after the user's roles changed."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
+
+
+def require(
+    actor,
+    capability: str,
+    unit,
+    *,
+    below: bool = False,
+    field: str | None = None,
+    message: str | None = None,
+) -> None:
+    """The one check of a write: may `actor` do `capability` to `unit`? `below` means only to units
+    under the actor's own (nobody moves, deactivates, deletes or inspects the unit they hold). `actor`
+    None is the system itself (commands, seeding), which is not scoped."""
+    if actor is None:
+        return
+    if not scope_for(actor).contains(unit, capability=capability, below=below):
+        raise ApplicationError(message or _("This unit is outside the area you administer."), field=field)
+
+
+def can(user, capability: str, unit, *, below: bool = False) -> bool:
+    """`require` as a yes or no, for what a page or the admin offers."""
+    return scope_for(user).contains(unit, capability=capability, below=below)
+
+
+# --- The scope rule each scoped model declares once ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    """How a model's rows are scoped.
+
+    `lookup` leads from a row to its unit ("" for a unit itself). `owned_by_center`: reference data of a
+    center (platforms, standards), read by everyone under the center and changed only with `capability`
+    on the center itself. Otherwise a row is seen where its unit is, and changed where the user holds
+    `capability` for its unit (strictly below the user's own units when `below`).
+    """
+
+    lookup: str
+    capability: str
+    below: bool = False
+    owned_by_center: bool = False
+
+    def unit_of(self, obj):
+        value = obj
+        for part in filter(None, self.lookup.split("__")):
+            value = getattr(value, part, None)
+        return value
+
+    def visible_q(self, scope: Scope) -> Q:
+        if self.owned_by_center:
+            return scope.center_q(self.lookup)
+        return scope.q(self.lookup)
+
+    def changeable_q(self, scope: Scope) -> Q:
+        if self.owned_by_center:
+            return scope.center_q(self.lookup, self.capability)
+        return scope.q(self.lookup, capability=self.capability, below=self.below)
+
+    def can_see(self, user, obj) -> bool:
+        scope = scope_for(user)
+        unit = self.unit_of(obj)
+        if unit is None:
+            return scope.is_global
+        if self.owned_by_center:
+            return scope.owns_center(unit.pk)
+        return scope.contains(unit)
+
+    def can_change(self, user, obj=None) -> bool:
+        """Whether `user` may change `obj`, or (obj None) whether they may change such rows anywhere."""
+        scope = scope_for(user)
+        if obj is None:
+            return scope.has(self.capability)
+        unit = self.unit_of(obj)
+        if unit is None:
+            return scope.is_global
+        if self.owned_by_center:
+            return scope.owns_center(unit.pk, self.capability)
+        return scope.contains(unit, capability=self.capability, below=self.below)
+
+
+class ScopedQuerySet(models.QuerySet):
+    """The queryset of a scoped model. Subclasses set `scope_rule`; nothing else repeats the lookup."""
+
+    scope_rule: ScopeRule
+
+    def visible_to(self, user):
+        return self.filter(self.scope_rule.visible_q(scope_for(user)))
+
+    def changeable_by(self, user):
+        return self.filter(self.scope_rule.changeable_q(scope_for(user)))
+
+
+def scope_rule_of(model) -> ScopeRule:
+    """The rule a model declares, or an error: an unscoped model never reaches a scoped view."""
+    queryset = model._default_manager.all()
+    if not isinstance(queryset, ScopedQuerySet):
+        raise TypeError(f"{model.__name__} has no ScopedQuerySet: declare its scope_rule")
+    return queryset.scope_rule

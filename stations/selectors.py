@@ -3,35 +3,30 @@
 from django.db.models import Count, Q, QuerySet
 
 from .models import Checklist, Inspection, Platform, RoleAssignment, Unit, UnitKind
-from .scoping import scope_for
 
 
 def unit_list(*, user) -> QuerySet[Unit]:
-    return scope_for(user).filter(Unit.objects.select_related("parent"))
+    return Unit.objects.visible_to(user)
 
 
 def platform_list(*, user) -> QuerySet[Platform]:
-    return Platform.objects.filter(scope_for(user).reference_q("center")).select_related("center")
+    return Platform.objects.visible_to(user)
 
 
 def checklist_list(*, user) -> QuerySet[Checklist]:
-    return (
-        Checklist.objects.filter(scope_for(user).reference_q("center"))
-        .select_related("center")
-        .annotate(item_count=Count("items"))
-    )
+    return Checklist.objects.visible_to(user).annotate(item_count=Count("items"))
 
 
 def inspection_list(*, user) -> QuerySet[Inspection]:
-    return scope_for(user).filter(Inspection.objects.select_related("unit", "checklist", "inspector"), "unit")
+    return Inspection.objects.visible_to(user)
 
 
 def role_assignment_list(*, user) -> QuerySet[RoleAssignment]:
-    return scope_for(user).filter(RoleAssignment.objects.select_related("user", "unit"), "unit")
+    return RoleAssignment.objects.visible_to(user)
 
 
 def public_institutes() -> QuerySet[Unit]:
-    """The active institutes of every center, with how many active stations and points each has."""
+    """The active institutes of every center, with how many active stations each has."""
     return (
         Unit.objects.active()
         .of_kind(UnitKind.INSTITUTE)

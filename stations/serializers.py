@@ -1,4 +1,5 @@
-"""Output shapes of the stations API."""
+"""Output shapes of the stations API, for the schema. The endpoints build the same shapes from
+`.values()` rows (kernel.api.ValuesListMixin); a test checks every answer against these."""
 
 from rest_framework import serializers
 
@@ -6,9 +7,14 @@ from .models import Platform, Unit
 
 
 class UnitSerializer(serializers.ModelSerializer):
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
-    recognition_level_display = serializers.CharField(source="get_recognition_level_display", read_only=True)
-    parent_name = serializers.CharField(source="parent.name", read_only=True, default=None)
+    kind_display = serializers.CharField(read_only=True)
+    recognition_level_display = serializers.CharField(read_only=True)
+    parent_name = serializers.CharField(read_only=True, allow_null=True)
+    longitude = serializers.FloatField(read_only=True, allow_null=True)
+    latitude = serializers.FloatField(read_only=True, allow_null=True)
+    contact_phone = serializers.CharField(
+        read_only=True, help_text="Masked (138****5678) for roles that need not see it."
+    )
 
     class Meta:
         model = Unit
@@ -36,7 +42,7 @@ class UnitSerializer(serializers.ModelSerializer):
 
 
 class PlatformSerializer(serializers.ModelSerializer):
-    center_name = serializers.CharField(source="center.name", read_only=True)
+    center_name = serializers.CharField(read_only=True)
 
     class Meta:
         model = Platform
@@ -52,23 +58,3 @@ class PlatformSerializer(serializers.ModelSerializer):
             "is_active",
         )
         read_only_fields = fields
-
-
-class UnitFeatureSerializer(serializers.Serializer):
-    """One unit as a GeoJSON Feature (RFC 7946: coordinates are [longitude, latitude])."""
-
-    def to_representation(self, unit):
-        return {
-            "type": "Feature",
-            "id": unit.pk,
-            "geometry": {"type": "Point", "coordinates": [float(unit.longitude), float(unit.latitude)]},
-            "properties": {
-                "name": unit.name,
-                "kind": unit.kind,
-                "kind_display": unit.get_kind_display(),
-                "code": unit.code,
-                "parent": unit.parent_id,
-                "recognition_level": unit.recognition_level,
-                "address": unit.address,
-            },
-        }

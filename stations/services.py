@@ -1,8 +1,9 @@
 """Writes on the unit tree, platforms, standards, inspections and roles: one function per use case.
 
-`actor` is the user on whose behalf the write happens; None means the system itself (commands, seeding),
-which is not scoped. Every rule breach raises ApplicationError, which the admin shows as a form error
-and the API as a 400.
+Services take the row to act on and the fields to set as keywords, never an instance the caller already
+changed. `actor` is the user on whose behalf the write happens; None means the system itself (commands,
+seeding), which is not scoped. What an actor may do is decided by `scoping.require`; every refusal is an
+ApplicationError, which the admin shows as a form error and the API as a 400.
 """
 
 from __future__ import annotations
@@ -17,43 +18,50 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
+from kernel.files import delete_file_on_commit
+from kernel.images import image_intake
+from kernel.services import model_update, model_validate
 
 from .models import (
-    ADMIN_ROLE_UNIT_KIND,
+    ADMIN_ROLES,
     ALLOWED_PARENT_KINDS,
-    PATH_SEGMENT_WIDTH,
+    ROLE_UNIT_KINDS,
     Checklist,
+    ChecklistItem,
     Inspection,
+    InspectionPhoto,
     InspectionResult,
+    Platform,
     Role,
     RoleAssignment,
     Unit,
     UnitKind,
 )
-from .scoping import forget_scope, scope_for
-
-
-def _check_in_scope(
-    actor, unit: Unit | None, *, strictly: bool = False, field: str | None = "parent"
-) -> None:
-    if actor is None:
-        return
-    scope = scope_for(actor)
-    allowed = scope.contains_strictly(unit) if strictly else scope.contains(unit)
-    if not allowed:
-        raise ApplicationError(_("This unit is outside the area you administer."), field=field)
-
+from .paths import root_id
+from .scoping import Capability, forget_scope, require, scope_for
 
 # --- Units ----------------------------------------------------------------------------------------
 
+UNIT_FIELDS = (
+    "kind",
+    "name",
+    "code",
+    "parent",
+    "category",
+    "address",
+    "longitude",
+    "latitude",
+    "contact_person",
+    "contact_phone",
+    "recognition_level",
+    "highlight",
+    "is_active",
+)
 
-def unit_validate(*, actor, unit: Unit, current: Unit | None = None) -> None:
-    """Check the rules for saving `unit` (new, or changed in memory) without writing anything.
 
-    `current` is the stored row, already locked by the caller when it is about to write.
-    """
-    kind = UnitKind(unit.kind)
-    parent = unit.parent
+def _check_placement(*, actor, kind: str, parent: Unit | None) -> None:
+    """A unit hangs under the kind of unit above it; only a system administrator makes a new tree."""
+    kind = UnitKind(kind)
     allowed = ALLOWED_PARENT_KINDS[kind]
     if not allowed:
         if parent is not None:
@@ -64,38 +72,15 @@ def unit_validate(*, actor, unit: Unit, current: Unit | None = None) -> None:
             raise ApplicationError(
                 _("Only a system administrator may create a practice center."), field="kind"
             )
-    else:
-        if parent is None:
-            raise ApplicationError(_("Choose the unit this one belongs to."), field="parent")
-        if parent.kind not in allowed:
-            names = "、".join(str(UnitKind(k).label) for k in allowed)
-            raise ApplicationError(
-                _("A %(kind)s must belong to a %(parents)s.") % {"kind": kind.label, "parents": names},
-                field="parent",
-            )
-    if unit.pk is None:
-        _check_in_scope(actor, parent)
         return
-    if current is None:
-        current = Unit.objects.only("parent_id", "path", "kind").get(pk=unit.pk)
-    _check_in_scope(actor, current, field=None)
-    moved, rekinded = current.parent_id != unit.parent_id, current.kind != unit.kind
-    if moved or rekinded:
-        # A unit's place in the tree is decided from above: nobody moves or re-kinds their own unit.
-        _check_in_scope(actor, current, strictly=True, field="parent" if moved else "kind")
-    if rekinded and unit.children.exists():
-        raise ApplicationError(_("A unit that has sub-units cannot change its kind."), field="kind")
-    if rekinded and (unit.roles.exists() or unit.inspections.exists()):
-        # Roles and inspections were given for the unit as it was; they would silently stop fitting.
+    if parent is None:
+        raise ApplicationError(_("Choose the unit this one belongs to."), field="parent")
+    if parent.kind not in allowed:
+        names = "、".join(str(UnitKind(k).label) for k in allowed)
         raise ApplicationError(
-            _("A unit with role assignments or inspections cannot change its kind."), field="kind"
+            _("A %(kind)s must belong to a %(parents)s.") % {"kind": kind.label, "parents": names},
+            field="parent",
         )
-    if moved:
-        _check_in_scope(actor, parent)
-        if parent is not None and parent.path.startswith(current.path):
-            raise ApplicationError(
-                _("A unit cannot be moved under itself or its own sub-units."), field="parent"
-            )
 
 
 def _lock_trees(*paths: str) -> None:
@@ -104,7 +89,7 @@ def _lock_trees(*paths: str) -> None:
     Every other write on the tree locks a single row (the unit, or the parent it is added under), so
     with this lock taken first no two writes can wait on each other in a circle.
     """
-    root_ids = sorted({int(path[:PATH_SEGMENT_WIDTH]) for path in paths})
+    root_ids = sorted({root_id(path) for path in paths})
     list(Unit.objects.select_for_update().filter(pk__in=root_ids).order_by("pk").values_list("pk", flat=True))
 
 
@@ -113,107 +98,273 @@ def _changed_meanwhile():
 
 
 @transaction.atomic
-def unit_save(*, actor, unit: Unit) -> Unit:
-    """Create or update `unit`, keeping the materialized paths of it and its subtree right."""
-    if unit.pk is None:
-        if unit.parent_id is not None:
-            # Lock the parent so a concurrent move cannot change the path we are about to copy.
-            unit.parent = Unit.objects.select_for_update().get(pk=unit.parent_id)
-        unit_validate(actor=actor, unit=unit)
-        unit.depth = unit.parent.depth + 1 if unit.parent else 0
-        unit.path = f"~{uuid.uuid4().hex}"  # unique placeholder until the id is known
-        unit.save()
-        unit.path = (unit.parent.path if unit.parent else "") + Unit.path_segment(unit.pk)
-        Unit.objects.filter(pk=unit.pk).update(path=unit.path)
-        return unit
-
-    peek = Unit.objects.only("parent_id", "path").get(pk=unit.pk)
-    moving = peek.parent_id != unit.parent_id
-    if moving:
-        new_parent_path = (
-            Unit.objects.values_list("path", flat=True).get(pk=unit.parent_id) if unit.parent_id else ""
-        )
-        _lock_trees(peek.path, *filter(None, [new_parent_path]))
-    # Lock the unit: a child being added under it, or a kind change, waits for us or we for it.
-    current = Unit.objects.select_for_update().only("parent_id", "path", "kind", "depth").get(pk=unit.pk)
-    if (current.parent_id != unit.parent_id) != moving:
-        raise _changed_meanwhile()
-    if not moving:
-        unit_validate(actor=actor, unit=unit, current=current)
-        unit.path, unit.depth = current.path, current.depth
-        unit.save()
-        return unit
-
-    unit.parent = Unit.objects.select_for_update().get(pk=unit.parent_id) if unit.parent_id else None
-    if (
-        unit.parent is not None
-        and unit.parent.path[:PATH_SEGMENT_WIDTH] != new_parent_path[:PATH_SEGMENT_WIDTH]
-    ):
-        raise _changed_meanwhile()
-    unit_validate(actor=actor, unit=unit, current=current)
-    unit.depth = unit.parent.depth + 1 if unit.parent else 0
-    unit.path = (unit.parent.path if unit.parent else "") + Unit.path_segment(unit.pk)
+def unit_create(*, actor, kind: str, name: str, code: str, parent: Unit | None = None, **fields) -> Unit:
+    if parent is not None:
+        # Lock the parent so a concurrent move cannot change the path we are about to copy.
+        parent = Unit.objects.select_for_update().get(pk=parent.pk)
+    _check_placement(actor=actor, kind=kind, parent=parent)
+    if parent is not None:
+        require(actor, Capability.UNITS_CHANGE, parent, field="parent")
+    unit = Unit(kind=kind, name=name, code=code, parent=parent, **fields)
+    unit.depth = parent.depth + 1 if parent else 0
+    unit.path = f"~{uuid.uuid4().hex}"  # unique placeholder until the id is known
+    model_validate(unit)
     unit.save()
-    # Lock the whole subtree, in path order, so a sub-unit being added right now commits before the
-    # UPDATE below takes its snapshot, and is moved with the rest instead of keeping a stale path.
-    list(
-        Unit.objects.select_for_update()
-        .filter(path__startswith=current.path)
-        .order_by("path")
-        .values_list("pk", flat=True)
-    )
-    # One UPDATE rewrites the whole subtree: swap the old prefix for the new one.
-    Unit.objects.filter(path__startswith=current.path).exclude(pk=unit.pk).update(
-        path=Concat(Value(unit.path), Substr("path", len(current.path) + 1)),
-        depth=F("depth") + (unit.depth - current.depth),
-        updated_at=timezone.now(),
-    )
+    unit.path = (parent.path if parent else "") + Unit.path_segment(unit.pk)
+    Unit.objects.filter(pk=unit.pk).update(path=unit.path)
     return unit
 
 
-def unit_create(*, actor, kind: str, name: str, code: str, parent: Unit | None = None, **fields) -> Unit:
-    return unit_save(actor=actor, unit=Unit(kind=kind, name=name, code=code, parent=parent, **fields))
+@transaction.atomic
+def unit_update(*, actor, unit: Unit, **fields) -> Unit:
+    """Change a unit's fields; a new `parent` moves it with its whole subtree."""
+    peek = Unit.objects.only("parent_id", "path").get(pk=unit.pk)
+    new_parent = fields.get("parent")
+    new_parent_id = new_parent.pk if new_parent is not None else None
+    moving = "parent" in fields and new_parent_id != peek.parent_id
+    if moving and new_parent is not None:
+        new_parent_path = Unit.objects.values_list("path", flat=True).get(pk=new_parent_id)
+        _lock_trees(peek.path, new_parent_path)
+    elif moving:
+        _lock_trees(peek.path)
+    # Lock the unit: a child being added under it, or a kind change, waits for us or we for it.
+    current = Unit.objects.select_for_update().get(pk=unit.pk)
+    if moving != ("parent" in fields and new_parent_id != current.parent_id):
+        raise _changed_meanwhile()
+    require(actor, Capability.UNITS_CHANGE, current)
+    kind = fields.get("kind", current.kind)
+    rekinded = kind != current.kind
+    if moving or rekinded:
+        # A unit's place in the tree is decided from above: nobody moves or re-kinds their own unit.
+        require(
+            actor,
+            Capability.UNITS_RESTRUCTURE,
+            current,
+            below=True,
+            field="parent" if moving else "kind",
+            message=_("The place and kind of your own unit are decided from above."),
+        )
+    if "is_active" in fields and fields["is_active"] != current.is_active:
+        # Deactivating the unit one administers would cut its own admins off while the units below
+        # kept theirs: that too is decided from above.
+        require(
+            actor,
+            Capability.UNITS_DEACTIVATE,
+            current,
+            below=True,
+            field="is_active",
+            message=_("Only an administrator above this unit may deactivate or reactivate it."),
+        )
+    parent = current.parent
+    if moving:
+        parent = Unit.objects.select_for_update().get(pk=new_parent_id) if new_parent_id else None
+        if parent is not None and root_id(parent.path) != root_id(new_parent_path):
+            raise _changed_meanwhile()
+    _check_placement(actor=actor, kind=kind, parent=parent)
+    if rekinded and current.children.exists():
+        raise ApplicationError(_("A unit that has sub-units cannot change its kind."), field="kind")
+    if rekinded and (current.roles.exists() or current.inspections.exists()):
+        # Roles and inspections were given for the unit as it was; they would silently stop fitting.
+        raise ApplicationError(
+            _("A unit with role assignments or inspections cannot change its kind."), field="kind"
+        )
+    if moving:
+        require(actor, Capability.UNITS_CHANGE, parent, field="parent")
+        if parent is not None and parent.path.startswith(current.path):
+            raise ApplicationError(
+                _("A unit cannot be moved under itself or its own sub-units."), field="parent"
+            )
+    old_path, old_depth = current.path, current.depth
+    if moving:
+        current.depth = parent.depth + 1 if parent else 0
+        current.path = (parent.path if parent else "") + Unit.path_segment(current.pk)
+        fields = {**fields, "parent": parent}
+    model_update(instance=current, fields=UNIT_FIELDS, data=fields)
+    if moving:
+        Unit.objects.filter(pk=current.pk).update(path=current.path, depth=current.depth)
+        # Lock the whole subtree, in path order, so a sub-unit being added right now commits before the
+        # UPDATE below takes its snapshot, and is moved with the rest instead of keeping a stale path.
+        list(
+            Unit.objects.select_for_update()
+            .filter(path__startswith=old_path)
+            .order_by("path")
+            .values_list("pk", flat=True)
+        )
+        # One UPDATE rewrites the whole subtree: swap the old prefix for the new one.
+        Unit.objects.filter(path__startswith=old_path).exclude(pk=current.pk).update(
+            path=Concat(Value(current.path), Substr("path", len(old_path) + 1)),
+            depth=F("depth") + (current.depth - old_depth),
+            updated_at=timezone.now(),
+        )
+    return current
 
 
 @transaction.atomic
 def unit_delete(*, actor, unit: Unit) -> None:
     unit = Unit.objects.select_for_update().get(pk=unit.pk)  # a child being added waits, or we wait for it
-    _check_in_scope(actor, unit, strictly=True, field=None)
+    # Nobody deletes their own unit: it is removed, if ever, from above.
+    require(actor, Capability.UNITS_DELETE, unit, below=True)
     if unit.children.exists():
         raise ApplicationError(
             _("Remove or move its sub-units first; a unit with sub-units cannot be deleted.")
         )
+    refused = ApplicationError(_("This unit has records that refer to it; deactivate it instead."))
     if (
         unit.inspections.exists()
         or unit.roles.exists()
         or unit.platforms.exists()
         or unit.checklists.exists()
     ):
-        raise ApplicationError(_("This unit has records that refer to it; deactivate it instead."))
+        raise refused
     try:
         with transaction.atomic():
             unit.delete()
     except ProtectedError as error:  # a record of a later feature that refers to the unit
-        raise ApplicationError(_("This unit has records that refer to it; deactivate it instead.")) from error
+        raise refused from error
+
+
+# --- Platforms and standards: reference data of a center ------------------------------------------------
+
+PLATFORM_FIELDS = ("name", "code", "responsible_department", "description", "order", "is_active")
+CHECKLIST_FIELDS = ("name", "unit_kind", "description", "is_active")
+CHECKLIST_ITEM_FIELDS = ("order", "text", "weight")
+
+
+def _require_reference_change(actor, center: Unit, *, field: str | None = "center") -> None:
+    if center.kind != UnitKind.CENTER:
+        raise ApplicationError(_("Platforms and standards belong to a practice center."), field=field)
+    if actor is not None and not scope_for(actor).owns_center(center.pk, Capability.REFERENCE_CHANGE):
+        raise ApplicationError(
+            _("Only the county administrators of this center may change its platforms and standards."),
+            field=field,
+        )
+
+
+def _delete_or_refuse(instance, message) -> None:
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except ProtectedError as error:
+        raise ApplicationError(message) from error
+
+
+@transaction.atomic
+def platform_create(
+    *, actor, center: Unit, name: str, code: str, responsible_department: str, **fields
+) -> Platform:
+    _require_reference_change(actor, center)
+    platform = Platform(
+        center=center, name=name, code=code, responsible_department=responsible_department, **fields
+    )
+    model_validate(platform)
+    platform.save()
+    return platform
+
+
+def _locked_platform(actor, platform_id: int) -> Platform:
+    platform = Platform.objects.select_for_update().select_related("center").get(pk=platform_id)
+    _require_reference_change(actor, platform.center, field=None)
+    return platform
+
+
+@transaction.atomic
+def platform_update(*, actor, platform: Platform, **fields) -> Platform:
+    platform = _locked_platform(actor, platform.pk)
+    return model_update(instance=platform, fields=PLATFORM_FIELDS, data=fields)[0]
+
+
+@transaction.atomic
+def platform_delete(*, actor, platform: Platform) -> None:
+    _delete_or_refuse(
+        _locked_platform(actor, platform.pk), _("This platform is in use; deactivate it instead.")
+    )
+
+
+@transaction.atomic
+def checklist_create(*, actor, center: Unit, name: str, unit_kind: str, **fields) -> Checklist:
+    _require_reference_change(actor, center)
+    checklist = Checklist(center=center, name=name, unit_kind=unit_kind, **fields)
+    model_validate(checklist)
+    checklist.save()
+    return checklist
+
+
+def _locked_checklist(actor, checklist_id: int) -> Checklist:
+    checklist = Checklist.objects.select_for_update().select_related("center").get(pk=checklist_id)
+    _require_reference_change(actor, checklist.center, field=None)
+    return checklist
+
+
+@transaction.atomic
+def checklist_update(*, actor, checklist: Checklist, **fields) -> Checklist:
+    checklist = _locked_checklist(actor, checklist.pk)
+    if fields.get("unit_kind", checklist.unit_kind) != checklist.unit_kind and checklist.inspections.exists():
+        raise ApplicationError(
+            _("A standard that inspections used cannot change the kind of unit it applies to."),
+            field="unit_kind",
+        )
+    return model_update(instance=checklist, fields=CHECKLIST_FIELDS, data=fields)[0]
+
+
+@transaction.atomic
+def checklist_delete(*, actor, checklist: Checklist) -> None:
+    _delete_or_refuse(
+        _locked_checklist(actor, checklist.pk), _("Inspections used this standard; deactivate it instead.")
+    )
+
+
+@transaction.atomic
+def checklist_item_add(*, actor, checklist: Checklist, text: str, weight: int = 1, order: int = 0):
+    checklist = _locked_checklist(actor, checklist.pk)
+    item = ChecklistItem(checklist=checklist, text=text, weight=weight, order=order)
+    model_validate(item)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def checklist_item_update(*, actor, item: ChecklistItem, **fields) -> ChecklistItem:
+    _locked_checklist(actor, item.checklist_id)
+    item = ChecklistItem.objects.get(pk=item.pk)
+    return model_update(instance=item, fields=CHECKLIST_ITEM_FIELDS, data=fields)[0]
+
+
+@transaction.atomic
+def checklist_item_remove(*, actor, item: ChecklistItem) -> None:
+    _locked_checklist(actor, item.checklist_id)
+    _delete_or_refuse(
+        ChecklistItem.objects.get(pk=item.pk),
+        _("Inspections scored this item; it stays in the standard. Change its text or weight instead."),
+    )
 
 
 # --- Inspections ------------------------------------------------------------------------------------
 
+INSPECTION_FIELDS = ("inspected_on", "note")
 
-def inspection_validate(*, actor, inspection: Inspection) -> None:
-    # Nobody inspects their own unit: the inspector holds it from above. For a recorded inspection the
-    # stored unit counts, and unit and standard stay as they were (the results belong to them).
-    stored = Inspection.objects.select_related("unit").get(pk=inspection.pk) if inspection.pk else None
-    unit = stored.unit if stored else inspection.unit
-    if actor is not None and not scope_for(actor).contains_strictly(unit):
-        raise ApplicationError(_("You may only inspect units below your own."), field="unit")
-    if stored is not None:
-        if (stored.unit_id, stored.checklist_id) != (inspection.unit_id, inspection.checklist_id):
-            raise ApplicationError(
-                _("The unit and standard of a recorded inspection cannot change."), field="unit"
-            )
-        return
-    checklist = inspection.checklist
+
+def _require_inspector(actor, unit: Unit) -> None:
+    # Nobody inspects their own unit: the inspector holds it from above.
+    require(
+        actor,
+        Capability.INSPECTIONS_RECORD,
+        unit,
+        below=True,
+        field="unit",
+        message=_("You may only inspect units below your own."),
+    )
+
+
+@transaction.atomic
+def inspection_record(
+    *, actor, unit: Unit, checklist: Checklist, inspected_on, met_item_ids=(), note: str = ""
+) -> Inspection:
+    """Record an inspection: one result per item of the standard, with the item's text and weight copied
+    (so later edits of the standard do not rewrite past scores); the items in `met_item_ids` are met."""
+    # As stored now, not as the caller last read them: a standard retired meanwhile stays retired.
+    unit = Unit.objects.get(pk=unit.pk)
+    checklist = Checklist.objects.get(pk=checklist.pk)
+    _require_inspector(actor, unit)
     if not checklist.is_active:
         raise ApplicationError(_("This standard is no longer in use."), field="checklist")
     if checklist.unit_kind != unit.kind:
@@ -222,46 +373,79 @@ def inspection_validate(*, actor, inspection: Inspection) -> None:
             % {"kind": checklist.get_unit_kind_display()},
             field="checklist",
         )
-    if not unit.path.startswith(checklist.center.path):
+    if root_id(unit.path) != checklist.center_id:
         raise ApplicationError(_("This standard belongs to another practice center."), field="checklist")
-
-
-@transaction.atomic
-def inspection_save(*, actor, inspection: Inspection, met_item_ids=None) -> Inspection:
-    """Record or update an inspection. A new one gets one result per item of its standard, with the
-    item's text and weight copied, so later edits of the standard do not rewrite past scores."""
-    inspection_validate(actor=actor, inspection=inspection)
-    creating = inspection.pk is None
-    if creating and actor is not None:
-        inspection.inspector = actor
+    inspection = Inspection(
+        unit=unit, checklist=checklist, inspected_on=inspected_on, note=note, inspector=actor
+    )
+    model_validate(inspection)
     inspection.save()
-    if creating:
-        met = set(met_item_ids or ())
-        InspectionResult.objects.bulk_create(
-            [
-                InspectionResult(
-                    inspection=inspection,
-                    item=item,
-                    item_text=item.text,
-                    weight=item.weight,
-                    met=item.pk in met,
-                )
-                for item in inspection.checklist.items.all()
-            ]
-        )
-    inspection_score_refresh(inspection=inspection)
+    items = list(checklist.items.all())
+    _check_item_ids(met_item_ids, {item.pk for item in items})
+    met = set(met_item_ids)
+    InspectionResult.objects.bulk_create(
+        [
+            InspectionResult(
+                inspection=inspection, item=item, item_text=item.text, weight=item.weight, met=item.pk in met
+            )
+            for item in items
+        ]
+    )
+    return inspection_score_refresh(inspection=inspection)
+
+
+def _check_item_ids(given, known: set[int]) -> None:
+    if set(given) - known:
+        raise ApplicationError(_("Some items are not part of this standard."), field="met_item_ids")
+
+
+def _locked_inspection(actor, inspection: Inspection) -> Inspection:
+    inspection = Inspection.objects.select_for_update().select_related("unit").get(pk=inspection.pk)
+    _require_inspector(actor, inspection.unit)
     return inspection
 
 
-def inspection_record(
-    *, actor, unit: Unit, checklist: Checklist, inspected_on, met_item_ids=(), note: str = ""
+@transaction.atomic
+def inspection_update(*, actor, inspection: Inspection, **fields) -> Inspection:
+    """Change the date or note. The unit and standard stay: the results belong to them."""
+    inspection = _locked_inspection(actor, inspection)
+    for name in ("unit", "checklist"):
+        if name in fields and getattr(fields[name], "pk", fields[name]) != getattr(inspection, f"{name}_id"):
+            raise ApplicationError(
+                _("The unit and standard of a recorded inspection cannot change."), field=name
+            )
+        fields.pop(name, None)
+    return model_update(instance=inspection, fields=INSPECTION_FIELDS, data=fields)[0]
+
+
+@transaction.atomic
+def inspection_delete(*, actor, inspection: Inspection) -> None:
+    """Remove an inspection recorded in error, with its results and photos."""
+    inspection = _locked_inspection(actor, inspection)
+    photos = [(photo.image.storage, photo.image.name) for photo in inspection.photos.all()]
+    inspection.delete()
+    for storage, name in photos:
+        delete_file_on_commit(storage, name)
+
+
+@transaction.atomic
+def inspection_results_set(
+    *, actor, inspection: Inspection, met_item_ids, notes: dict[int, str] | None = None
 ) -> Inspection:
-    """Record a whole inspection at once: the items in `met_item_ids` are met, the others not."""
-    return inspection_save(
-        actor=actor,
-        inspection=Inspection(unit=unit, checklist=checklist, inspected_on=inspected_on, note=note),
-        met_item_ids=met_item_ids,
-    )
+    """Mark which items are met (the others are not), optionally with a note per item, and rescore."""
+    inspection = _locked_inspection(actor, inspection)
+    results = {result.item_id: result for result in inspection.results.all()}
+    met = set(met_item_ids)
+    _check_item_ids(met | set(notes or ()), set(results))
+    changed = []
+    for item_id, result in results.items():
+        note = (notes or {}).get(item_id, result.note)
+        if result.met != (item_id in met) or result.note != note:
+            result.met, result.note = item_id in met, note
+            model_validate(result)
+            changed.append(result)
+    InspectionResult.objects.bulk_update(changed, ["met", "note"])
+    return inspection_score_refresh(inspection=inspection)
 
 
 def inspection_score_refresh(*, inspection: Inspection) -> Inspection:
@@ -289,51 +473,112 @@ def inspection_score_refresh(*, inspection: Inspection) -> Inspection:
     return inspection
 
 
+MAX_PHOTOS_PER_INSPECTION = 30
+
+
+@transaction.atomic
+def photo_add(*, actor, inspection: Inspection, image, caption: str = "") -> InspectionPhoto:
+    """Add an evidence photo: checked and cleaned by the one image intake (real format, size, no EXIF)."""
+    inspection = _locked_inspection(actor, inspection)
+    if inspection.photos.count() >= MAX_PHOTOS_PER_INSPECTION:
+        raise ApplicationError(
+            _("An inspection keeps at most %(count)d photos.") % {"count": MAX_PHOTOS_PER_INSPECTION},
+            field="image",
+        )
+    photo = InspectionPhoto(inspection=inspection, caption=caption)
+    model_validate(photo, exclude=["image"])
+    content = image_intake(image, field="image")
+    photo.image.save(content.name, content, save=False)
+    photo.save()
+    return photo
+
+
+@transaction.atomic
+def photo_update(*, actor, photo: InspectionPhoto, image=None, caption: str | None = None):
+    """Change the caption, or replace the image (the old file goes once the change commits)."""
+    photo = InspectionPhoto.objects.select_for_update().get(pk=photo.pk)
+    _locked_inspection(actor, photo.inspection)
+    if caption is not None:
+        photo.caption = caption
+        model_validate(photo, exclude=["image"])
+    if image is not None:
+        content = image_intake(image, field="image")
+        old_name = photo.image.name
+        photo.image.save(content.name, content, save=False)
+        delete_file_on_commit(photo.image.storage, old_name)
+    photo.save()
+    return photo
+
+
+@transaction.atomic
+def photo_delete(*, actor, photo: InspectionPhoto) -> None:
+    photo = InspectionPhoto.objects.select_for_update().get(pk=photo.pk)
+    _locked_inspection(actor, photo.inspection)
+    storage, name = photo.image.storage, photo.image.name
+    photo.delete()
+    delete_file_on_commit(storage, name)
+
+
 # --- Roles ----------------------------------------------------------------------------------------
 
 
-def role_validate(*, actor, role: str, unit: Unit) -> None:
-    role = Role(role)
-    expected_kind = ADMIN_ROLE_UNIT_KIND.get(role)
-    if expected_kind is not None and unit.kind != expected_kind:
+def role_validate(*, actor, role: str, unit: Unit) -> Role:
+    try:
+        role = Role(role)
+    except ValueError as error:
+        raise ApplicationError(_("There is no such role."), field="role") from error
+    kinds = ROLE_UNIT_KINDS[role]
+    if unit.kind not in kinds:
+        names = "、".join(str(UnitKind(kind).label) for kind in kinds)
         raise ApplicationError(
-            _("A %(role)s is granted on a %(kind)s.")
-            % {"role": role.label, "kind": UnitKind(expected_kind).label},
-            field="unit",
+            _("A %(role)s is granted on a %(kind)s.") % {"role": role.label, "kind": names}, field="unit"
         )
-    if actor is None:
-        return
-    scope = scope_for(actor)
-    # An admin role on your own unit would let an admin mint peers: admin roles come from above.
-    allowed = scope.contains_strictly(unit) if expected_kind is not None else scope.contains(unit)
-    if not allowed:
-        raise ApplicationError(_("You may not revoke a role on this unit."), field="unit")
+    # A role on your own unit would let an admin mint peers: roles come from above.
+    require(
+        actor,
+        Capability.ROLES_GRANT,
+        unit,
+        below=True,
+        field="unit",
+        message=_("You may not grant a role on this unit."),
+    )
+    return role
+
+
+def _sync_staff(user) -> None:
+    """Whoever holds an admin role may sign in to the admin; whoever keeps none may not."""
+    is_admin = RoleAssignment.objects.filter(user=user).admin_roles().exists()
+    if not user.is_superuser and user.is_staff != is_admin:
+        user.is_staff = is_admin
+        user.save(update_fields=["is_staff"])
 
 
 @transaction.atomic
 def role_grant(*, actor, user, role: str, unit: Unit) -> RoleAssignment:
-    """Give `user` a role on `unit`. Admin roles make the user staff, so they can sign in to the admin."""
-    role_validate(actor=actor, role=role, unit=unit)
+    """Give `user` a role on `unit`."""
+    role = role_validate(actor=actor, role=role, unit=unit)
     assignment, _created = RoleAssignment.objects.get_or_create(
         user=user, role=role, unit=unit, defaults={"granted_by": actor}
     )
-    if role in ADMIN_ROLE_UNIT_KIND and not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+    if role in ADMIN_ROLES:
+        _sync_staff(user)
     forget_scope(user)
     return assignment
 
 
 @transaction.atomic
 def role_revoke(*, actor, assignment: RoleAssignment) -> None:
-    """Take a role away. Whoever keeps no admin role loses access to the admin too."""
+    """Take a role away."""
     # Only the scope counts: a row that no longer fits its unit's kind must still be removable.
-    if actor is not None and not scope_for(actor).contains_strictly(assignment.unit):
-        raise ApplicationError(_("You may not revoke a role on this unit."), field="unit")
+    require(
+        actor,
+        Capability.ROLES_GRANT,
+        assignment.unit,
+        below=True,
+        field="unit",
+        message=_("You may not revoke a role on this unit."),
+    )
     user = assignment.user
     assignment.delete()
-    still_admin = RoleAssignment.objects.filter(user=user, role__in=list(ADMIN_ROLE_UNIT_KIND)).exists()
-    if user.is_staff and not user.is_superuser and not still_admin:
-        user.is_staff = False
-        user.save(update_fields=["is_staff"])
+    _sync_staff(user)
     forget_scope(user)

@@ -1,6 +1,8 @@
 """factory_boy factories for the unit tree. Units and roles are made through the services, so paths,
 depths and staff flags are right; `make_*` are the short forms the tests use."""
 
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -21,6 +23,9 @@ class UnitFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
+        for key in ("longitude", "latitude"):
+            if isinstance(kwargs.get(key), float):  # as a form would give it
+                kwargs[key] = Decimal(str(kwargs[key]))
         return services.unit_create(actor=None, **kwargs)
 
 

@@ -69,9 +69,7 @@ def test_a_move_waits_for_a_sub_unit_being_added_and_carries_it_along(tree):
         )
 
     def move_institute():
-        institute = Unit.objects.get(pk=a_id)
-        institute.parent = other_center
-        services.unit_save(actor=None, unit=institute)
+        services.unit_update(actor=None, unit=Unit(pk=a_id), parent=other_center)
 
     assert _race(add_point, move_institute) == []
     station, point = Unit.objects.get(pk=a1_id), Unit.objects.get(code="RACE-1")
@@ -88,14 +86,13 @@ def test_a_kind_change_waits_for_a_sub_unit_being_added_and_is_refused(tree):
         )
 
     def make_it_a_point():
-        station = Unit.objects.get(pk=a2_id)
-        station.kind, station.category = UnitKind.POINT, "school"
-        services.unit_save(actor=None, unit=station)
+        services.unit_update(actor=None, unit=Unit(pk=a2_id), kind=UnitKind.POINT, category="school")
 
     errors = _race(add_point, make_it_a_point)
     station = Unit.objects.get(pk=a2_id)
     assert station.kind == UnitKind.STATION and station.children.count() == 1
-    assert len(errors) == 1 and "不能更改类型" in str(errors[0])
+    assert len(errors) == 1 and errors[0].field == "kind"
+    assert str(errors[0].message) == "有下级单位的单位不能更改类型。"
 
 
 def _assert_tree_consistent():
@@ -116,14 +113,11 @@ def test_moving_an_institute_while_a_station_under_it_is_edited_does_not_deadloc
             station = Unit.objects.select_for_update().get(pk=a1_id)  # the editor holds the station…
             moving.wait(5)
             time.sleep(0.5)  # …while the move waits for it, then saves it
-            station.name = "改名的站"
-            services.unit_save(actor=None, unit=station)
+            services.unit_update(actor=None, unit=station, name="改名的站")
 
     def move_institute():
-        institute = Unit.objects.get(pk=a_id)
-        institute.parent = other_center
         moving.set()
-        services.unit_save(actor=None, unit=institute)
+        services.unit_update(actor=None, unit=Unit(pk=a_id), parent=other_center)
 
     assert _in_threads(edit_station, move_institute) == []
     assert Unit.objects.get(pk=a1_id).name == "改名的站"
@@ -135,14 +129,10 @@ def test_two_moves_in_one_tree_take_turns(tree):
     a1_id, a1a_id, b_id = tree.a1.pk, tree.a1a.pk, tree.b.pk
 
     def move_station():
-        station = Unit.objects.get(pk=a1_id)
-        station.parent = Unit.objects.get(pk=b_id)
-        services.unit_save(actor=None, unit=station)
+        services.unit_update(actor=None, unit=Unit(pk=a1_id), parent=Unit.objects.get(pk=b_id))
 
     def move_point_under_it():
-        point = Unit.objects.get(pk=a1a_id)
-        point.parent = Unit.objects.get(pk=b_id)
-        services.unit_save(actor=None, unit=point)
+        services.unit_update(actor=None, unit=Unit(pk=a1a_id), parent=Unit.objects.get(pk=b_id))
 
     assert _race(move_station, move_point_under_it) == []
     assert Unit.objects.get(pk=a1a_id).parent_id == b_id

@@ -22,7 +22,7 @@ from stations.models import (
     Unit,
     UnitKind,
 )
-from stations.scoping import scope_for
+from stations.scoping import Capability, scope_for
 from stations.tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -168,6 +168,25 @@ def test_the_demo_accounts_sign_in_with_the_printed_password_and_hold_their_role
     assert units["SC-01"].name == "双溪街道新时代文明实践所"
     station = get_user_model().objects.get(username="station")
     assert scope_for(station).roots == (units["SC-01-001"].path,)
+    # The dashboard login reads the whole county through the API, with contact phones masked.
+    dashboard = authenticate(username="dashboard", password=PASSWORD)
+    assert dashboard is not None and not dashboard.is_staff
+    assert list(dashboard.roles.values_list("role", "unit__code")) == [(Role.VIEWER, "SC")]
+    assert scope_for(dashboard).roots == (units["SC"].path,)
+    assert not scope_for(dashboard).roots_for(Capability.UNITS_VIEW_CONTACTS)
+
+
+def test_the_tables_are_analyzed_after_seeding():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are read from PostgreSQL's catalogue")
+    seed()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'stations_unit'")
+        (estimate,) = cursor.fetchone()
+    # Never analysed, PostgreSQL says -1; ANALYZE makes it the row count it saw.
+    assert estimate == Unit.objects.count()
 
 
 def test_inspections_are_recorded_by_the_county_admin_and_their_scores_vary():
