@@ -1,12 +1,17 @@
 """Shared by the bench scripts: Django set up on a throwaway test database, and a city-sized unit tree."""
 
 import os
+import secrets
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "practice_center.settings")
+if not os.environ.get("SECRET_KEY") and not os.environ.get("SECRET_KEY_FILE"):
+    # A key for this run only, kept in the environment and nowhere else: a server a bench starts inherits
+    # it, so the sessions made here are valid there, and settings that insist on a key get one.
+    os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
 
 import django
 
@@ -20,9 +25,14 @@ from stations.models import Unit, UnitKind  # noqa: E402
 
 @contextmanager
 def throwaway_database():
-    """A test database (SQLite by default, PostgreSQL with DATABASE_URL), dropped afterwards."""
+    """A test database (SQLite by default, PostgreSQL with DATABASE_URL), dropped afterwards.
+
+    On a server it is named after this process, not test_<name>: a test run or another bench working on the
+    same server at the same time keeps its database (create_test_db clobbers one of the same name)."""
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
+    if connection.vendor != "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = f"bench_{old_name}_{os.getpid()}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         yield connection

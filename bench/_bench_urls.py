@@ -1,0 +1,83 @@
+"""The real URLs, plus the baselines the HTTP benches compare them with.
+
+A baseline answers with the same rows as its endpoint, read by the same selector (so the same scoping
+queries and the same session and user look-ups), as `.values()` through a plain JsonResponse: what a
+list costs with no framework at all. Everything here lives under /api/bench/, because LocaleMiddleware
+takes a different branch for /api/ paths and the pairs should differ only in the view.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.urls import include, path
+from django.utils.module_loading import import_string
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+# The columns of stations.serializers.UnitSerializer that are stored; kind_display and
+# recognition_level_display are labels computed in Python and have no column to read.
+UNIT_COLUMNS = (
+    "id",
+    "kind",
+    "name",
+    "code",
+    "parent",
+    "parent__name",
+    "depth",
+    "category",
+    "address",
+    "longitude",
+    "latitude",
+    "contact_person",
+    "contact_phone",
+    "recognition_level",
+    "highlight",
+    "is_active",
+)
+PLATFORM_COLUMNS = (
+    "id",
+    "center",
+    "center__name",
+    "name",
+    "code",
+    "responsible_department",
+    "description",
+    "order",
+    "is_active",
+)
+
+# One row per baseline: URL segment, the selector its endpoint uses (by dotted name, so a renamed selector
+# breaks only this baseline, with an error in the gunicorn log, not every URL), its ordering, its columns.
+BASELINES = [
+    ("units", "stations.selectors.unit_list", ("path",), UNIT_COLUMNS),
+    ("platforms", "stations.selectors.platform_list", ("center_id", "order", "id"), PLATFORM_COLUMNS),
+]
+
+
+def values_view(selector: str, ordering, columns):
+    @login_required
+    def view(request):
+        size = int(request.GET.get("page_size", 50))
+        rows = import_string(selector)(user=request.user).order_by(*ordering).values(*columns)[:size]
+        return JsonResponse({"results": list(rows)})
+
+    return view
+
+
+class TrivialAPIView(APIView):
+    """DRF with the project's default authentication, permissions, negotiation and rendering, and no work."""
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+@login_required  # the same session and user look-ups as the DRF view's session authentication
+def trivial_view(request):
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [
+    *(path(f"api/bench/{name}/", values_view(*spec)) for name, *spec in BASELINES),
+    path("api/bench/drf-ok/", TrivialAPIView.as_view()),
+    path("api/bench/django-ok/", trivial_view),
+    path("", include("practice_center.urls")),
+]
