@@ -13,37 +13,17 @@ from django.utils.module_loading import import_string
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-# The columns of stations.serializers.UnitSerializer that are stored; kind_display and
-# recognition_level_display are labels computed in Python and have no column to read.
-UNIT_COLUMNS = (
-    "id",
-    "kind",
-    "name",
-    "code",
-    "parent",
-    "parent__name",
-    "depth",
-    "category",
-    "address",
-    "longitude",
-    "latitude",
-    "contact_person",
-    "contact_phone",
-    "recognition_level",
-    "highlight",
-    "is_active",
-)
-PLATFORM_COLUMNS = (
-    "id",
-    "center",
-    "center__name",
-    "name",
-    "code",
-    "responsible_department",
-    "description",
-    "order",
-    "is_active",
-)
+from stations.api import PlatformViewSet, UnitViewSet
+
+
+def stored_columns(viewset) -> tuple[str, ...]:
+    """The columns an endpoint reads, as plain `.values()` names (a computed one reads its own column)."""
+    names = [source if isinstance(source, str) else key for key, source in viewset.values_fields.items()]
+    return tuple(dict.fromkeys(names))
+
+
+UNIT_COLUMNS = stored_columns(UnitViewSet)
+PLATFORM_COLUMNS = stored_columns(PlatformViewSet)
 
 # One row per baseline: URL segment, the selector its endpoint uses (by dotted name, so a renamed selector
 # breaks only this baseline, with an error in the gunicorn log, not every URL), its ordering, its columns.
