@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
 
 
 class PortalAutocompleteJsonView(AutocompleteJsonView):
@@ -18,6 +19,26 @@ class PortalAutocompleteJsonView(AutocompleteJsonView):
         ):
             raise PermissionDenied
         return term, model_admin, source_field, to_field_name
+
+
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's widget looks the submitted value up to show it again, and a value that is not an id at all
+    (`?parent=abc`) makes that lookup fail with a 500. Such a value is shown as nothing; the form field
+    still refuses it with its own message."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(
+            getattr(remote, "field_name", None) or remote.model._meta.pk.name
+        )
+        usable = []
+        for item in value:
+            try:
+                target.run_validators(target.to_python(item))
+            except (ValidationError, TypeError, ValueError):
+                continue
+            usable.append(item)
+        return super().optgroups(name, usable, attr)
 
 
 class PortalAdminSite(admin.AdminSite):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import BooleanFilter
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, filters, pagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -64,6 +64,22 @@ class StrictBooleanField(forms.Field):
 
 class StrictBooleanFilter(BooleanFilter):
     field_class = StrictBooleanField
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """An `ordering` the endpoint does not offer is a 400 naming what it does, not a silent default."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            terms = [term.strip() for term in params.split(",")]
+            valid = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
+            if any(term.lstrip("-") not in valid for term in terms):
+                offered = ", ".join(sorted(valid))
+                raise exceptions.ValidationError(
+                    {self.ordering_param: [_("Order by one of: %(fields)s.") % {"fields": offered}]}
+                )
+        return super().get_ordering(request, queryset, view)
 
 
 class FilterBackend(DjangoFilterBackend):

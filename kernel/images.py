@@ -7,9 +7,10 @@ rest safe: EXIF (GPS position, camera serial), XMP, ICC profiles, JPEG comments,
 after the end of the image (a PHP script behind a JPEG, the second picture of an MPO) are simply never
 written, because nothing but pixels is carried over.
 
-Callers (services, not forms) do::
+Services call it and store what it returns::
 
-    photo.image = image_intake(upload, field="image")
+    content = image_intake(upload, field="image")
+    photo.image.save(content.name, content, save=False)
 
 and catch nothing: a refusal is an `ApplicationError` that names the field, which the API turns into a
 400 and the admin into a form error.
@@ -28,11 +29,6 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from kernel.errors import ApplicationError
-from kernel.files import delete_file_on_commit
-
-# delete_file_on_commit lives in kernel.files (it serves any stored file); it is offered here too because
-# whoever replaces or deletes a photo needs both.
-__all__ = ["IntakeImage", "delete_file_on_commit", "image_intake"]
 
 # The formats a browser shows everywhere and a phone produces. What comes in as one of them goes out as
 # the same one, so a transparent PNG keeps its transparency and a photo is not inflated into a PNG.

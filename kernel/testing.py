@@ -5,16 +5,16 @@ import pytest
 from .errors import ApplicationError
 
 
-def refusal(call, /, **kwargs) -> ApplicationError:
-    """The ApplicationError that `call(**kwargs)` raises (the test fails if it raises none)."""
+def refusal(call, /, *args, **kwargs) -> ApplicationError:
+    """The ApplicationError that `call(*args, **kwargs)` raises (the test fails if it raises none)."""
     with pytest.raises(ApplicationError) as caught:
-        call(**kwargs)
+        call(*args, **kwargs)
     return caught.value
 
 
-def assert_refused(call, /, *, field: str | None, message: str, **kwargs) -> ApplicationError:
-    """`call(**kwargs)` is refused on `field` with exactly `message` (as the user reads it)."""
-    error = refusal(call, **kwargs)
+def assert_refused(call, /, *args, field: str | None, message: str, **kwargs) -> ApplicationError:
+    """`call(*args, **kwargs)` is refused on `field` with exactly `message` (as the user reads it)."""
+    error = refusal(call, *args, **kwargs)
     actual = (error.field, str(error.message))
     assert actual == (field, message), f"refused with {actual!r}, expected {(field, message)!r}"
     return error

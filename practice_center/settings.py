@@ -70,6 +70,15 @@ def env_list(name: str, default: str = "") -> list[str]:
     return items
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env(name)
+    if value is None:
+        return default
+    if value.upper() not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not valid: use one of {', '.join(choices)}.")
+    return value.upper()
+
+
 DEBUG = env_bool("DEBUG", default=False)
 
 
@@ -363,6 +372,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

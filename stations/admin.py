@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kernel.errors import ApplicationError
 from kernel.images import image_intake
+from kernel.masking import mask_phone
 
 from . import services
 from .admin_scoping import ScopedAdminForm, ScopedInline, ScopedModelAdmin
@@ -134,20 +135,39 @@ class UnitAdmin(ScopedModelAdmin):
             " › ", "{}", ((u.name,) for u in Unit.objects.ancestors_of(obj, include_self=True))
         )
 
+    @admin.display(description=_("contact phone"))
+    def masked_contact_phone(self, obj):
+        return mask_phone(obj.contact_phone) if obj is not None else ""
+
+    def _hides_contacts(self, request, obj) -> bool:
+        return obj is not None and not can(request.user, Capability.UNITS_VIEW_CONTACTS, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._hides_contacts(request, obj):
+            return fieldsets
+        swap = {"contact_phone": "masked_contact_phone"}
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": [swap.get(f, f) if isinstance(f, str) else f for f in options["fields"]],
+                },
+            )
+            for title, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request, obj=None):
-        # What the form offers follows the same capability checks the service makes.
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
-            if not can(request.user, Capability.UNITS_RESTRUCTURE, obj, below=True):
-                fields += ["kind", "parent"]
-            if not can(request.user, Capability.UNITS_DEACTIVATE, obj, below=True):
-                fields += ["is_active"]
+            fields += services.unit_fields_decided_above(actor=request.user, unit=obj)
+        if self._hides_contacts(request, obj):
+            fields.append("masked_contact_phone")
         return fields
 
     def has_delete_permission(self, request, obj=None):
-        if obj is None:
-            return scope_for(request.user).has(Capability.UNITS_DELETE)
-        return can(request.user, Capability.UNITS_DELETE, obj, below=True)
+        return services.unit_may_delete(actor=request.user, unit=obj)
 
     def unit_choices(self, request, db_field):
         return Unit.objects.changeable_by(request.user).exclude(kind=UnitKind.POINT)
@@ -170,13 +190,8 @@ class CenterOwnedAdmin(ScopedModelAdmin):
     """Platforms and standards: owned by a center, read by all under it, changed by its county admins."""
 
     def unit_choices(self, request, db_field):
-        centers = Unit.objects.of_kind(UnitKind.CENTER)
         scope = scope_for(request.user)
-        return (
-            centers
-            if scope.is_global
-            else centers.filter(pk__in=scope.center_ids(Capability.REFERENCE_CHANGE))
-        )
+        return Unit.objects.of_kind(UnitKind.CENTER).filter(scope.q(capability=Capability.REFERENCE_CHANGE))
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -279,13 +294,14 @@ class InspectionPhotoForm(forms.ModelForm):
         fields = ("image", "caption")
 
     def clean_image(self):
+        # The intake runs here, once, so a refused photo is shown on its own row; the service takes the
+        # cleaned image as it is.
         image = self.cleaned_data.get("image")
         if image is not None and image != self.initial.get("image"):
             try:
-                image_intake(image, field="image")  # the service runs it again and keeps the result
+                return image_intake(image, field="image")
             except ApplicationError as error:
                 raise forms.ValidationError(error.message) from None
-            image.seek(0)
         return image
 
 
@@ -345,7 +361,8 @@ class InspectionAdmin(ScopedModelAdmin):
     def save_formset(self, request, form, formset, change):
         actor, inspection = request.user, form.instance
         if formset.model is InspectionResult:
-            rows = [(row.instance.item_id, row.cleaned_data) for row in formset.forms]
+            # Only the rows of the recorded results: a row added to the form by hand has no item.
+            rows = [(row.instance.item_id, row.cleaned_data) for row in formset.initial_forms]
             services.inspection_results_set(
                 actor=actor,
                 inspection=inspection,
@@ -354,7 +371,7 @@ class InspectionAdmin(ScopedModelAdmin):
             )
             formset.new_objects, formset.deleted_objects = [], []
             formset.changed_objects = [
-                (row.instance, row.changed_data) for row in formset.forms if row.has_changed()
+                (row.instance, row.changed_data) for row in formset.initial_forms if row.has_changed()
             ]
             return
         _save_inline_rows(

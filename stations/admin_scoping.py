@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from kernel.admin_site import SafeAutocompleteSelect
 from kernel.errors import ApplicationError
 from kernel.forms import ServiceFormMixin
 
@@ -88,6 +89,8 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Unit:
             kwargs["queryset"] = self.unit_choices(request, db_field)
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # --- Writes: through services only ---------------------------------------------------------------

@@ -13,7 +13,7 @@ from rest_framework import filters, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kernel.api import CursorPagination, FilterBackend, Pagination, StrictBooleanFilter
+from kernel.api import CursorPagination, FilterBackend, OrderingFilter, Pagination, StrictBooleanFilter
 from kernel.masking import mask_phone
 from kernel.schema import with_error_responses
 
@@ -117,7 +117,7 @@ class UnitViewSet(ScopedReadOnlyViewSet):
     serializer_class = UnitSerializer
     filterset_class = UnitFilter
     pagination_class = UnitPagination
-    filter_backends = (FilterBackend, filters.SearchFilter, filters.OrderingFilter)
+    filter_backends = (FilterBackend, filters.SearchFilter, OrderingFilter)
     search_fields = ("name", "code", "address")
     # Unique columns only: a cursor needs a stable order.
     ordering_fields = ("path", "code")
@@ -155,7 +155,7 @@ class UnitViewSet(ScopedReadOnlyViewSet):
             return None  # the caller may see every contact they can see at all
 
         def mask(row, item):
-            if not any(row["path"].startswith(root) for root in allowed):
+            if not scope.contains_path(row["path"], capability=Capability.UNITS_VIEW_CONTACTS):
                 item["contact_phone"] = mask_phone(item["contact_phone"])
 
         return mask

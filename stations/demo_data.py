@@ -18,6 +18,7 @@ from .models import PointCategory, RecognitionLevel, Role, UnitKind
 SEED = 20260305  # 学雷锋纪念日: any fixed number would do
 PASSWORD = "Demo@2026!"
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
+API_URL = "http://127.0.0.1:8000/api/v1/units/"
 
 # The county's bounding box; every unit of the demo lies inside it.
 LON_MIN, LON_MAX = Decimal("117.55"), Decimal("118.10")

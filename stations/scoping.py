@@ -208,7 +208,7 @@ def require(
 
 def can(user, capability: str, unit, *, below: bool = False) -> bool:
     """`require` as a yes or no, for what a page or the admin offers."""
-    return scope_for(user).contains(unit, capability=capability, below=below)
+    return user is None or scope_for(user).contains(unit, capability=capability, below=below)
 
 
 # --- The scope rule each scoped model declares once ------------------------------------------------
@@ -244,15 +244,6 @@ class ScopeRule:
         if self.owned_by_center:
             return scope.center_q(self.lookup, self.capability)
         return scope.q(self.lookup, capability=self.capability, below=self.below)
-
-    def can_see(self, user, obj) -> bool:
-        scope = scope_for(user)
-        unit = self.unit_of(obj)
-        if unit is None:
-            return scope.is_global
-        if self.owned_by_center:
-            return scope.owns_center(unit.pk)
-        return scope.contains(unit)
 
     def can_change(self, user, obj=None) -> bool:
         """Whether `user` may change `obj`, or (obj None) whether they may change such rows anywhere."""

@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from .models import Checklist, Inspection, Platform, RoleAssignment, Unit, UnitKind
+from .models import Checklist, Platform, Unit, UnitKind
 
 
 def unit_list(*, user) -> QuerySet[Unit]:
@@ -15,14 +15,6 @@ def platform_list(*, user) -> QuerySet[Platform]:
 
 def checklist_list(*, user) -> QuerySet[Checklist]:
     return Checklist.objects.visible_to(user).annotate(item_count=Count("items"))
-
-
-def inspection_list(*, user) -> QuerySet[Inspection]:
-    return Inspection.objects.visible_to(user)
-
-
-def role_assignment_list(*, user) -> QuerySet[RoleAssignment]:
-    return RoleAssignment.objects.visible_to(user)
 
 
 def public_institutes() -> QuerySet[Unit]:

@@ -16,11 +16,12 @@ from django.db.models import Count, F, ProtectedError, Q, Sum, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kernel.errors import ApplicationError
 from kernel.files import delete_file_on_commit
-from kernel.images import image_intake
-from kernel.services import model_update, model_validate
+from kernel.images import IntakeImage, image_intake
+from kernel.services import lock_one, model_save, model_update, model_validate, only_fields
 
 from .models import (
     ADMIN_ROLES,
@@ -38,7 +39,7 @@ from .models import (
     UnitKind,
 )
 from .paths import root_id
-from .scoping import Capability, forget_scope, require, scope_for
+from .scoping import Capability, can, forget_scope, require, scope_for
 
 # --- Units ----------------------------------------------------------------------------------------
 
@@ -57,6 +58,34 @@ UNIT_FIELDS = (
     "highlight",
     "is_active",
 )
+# What only an administrator above a unit may change about it, and the capability that takes there.
+DECIDED_ABOVE = {
+    "parent": Capability.UNITS_RESTRUCTURE,
+    "kind": Capability.UNITS_RESTRUCTURE,
+    "is_active": Capability.UNITS_DEACTIVATE,
+}
+_DECIDED_ABOVE_MESSAGES = {
+    # Moving or re-kinding the unit one holds would change one's own powers; deactivating it would cut
+    # off its own admins while the units below kept theirs.
+    Capability.UNITS_RESTRUCTURE: gettext_lazy("The place and kind of your own unit are decided from above."),
+    Capability.UNITS_DEACTIVATE: gettext_lazy(
+        "Only an administrator above this unit may deactivate or reactivate it."
+    ),
+}
+
+
+def unit_fields_decided_above(*, actor, unit: Unit) -> list[str]:
+    """The fields of `unit` that `actor` may not change: they are decided above the actor."""
+    return [
+        name for name, capability in DECIDED_ABOVE.items() if not can(actor, capability, unit, below=True)
+    ]
+
+
+def unit_may_delete(*, actor, unit: Unit | None = None) -> bool:
+    """Whether `actor` may delete `unit` (None: any unit at all). Nobody deletes the unit they hold."""
+    if unit is None:
+        return actor is None or scope_for(actor).has(Capability.UNITS_DELETE)
+    return can(actor, Capability.UNITS_DELETE, unit, below=True)
 
 
 def _check_placement(*, actor, kind: str, parent: Unit | None) -> None:
@@ -105,11 +134,12 @@ def unit_create(*, actor, kind: str, name: str, code: str, parent: Unit | None =
     _check_placement(actor=actor, kind=kind, parent=parent)
     if parent is not None:
         require(actor, Capability.UNITS_CHANGE, parent, field="parent")
+    only_fields(fields, UNIT_FIELDS, "a unit")
     unit = Unit(kind=kind, name=name, code=code, parent=parent, **fields)
     unit.depth = parent.depth + 1 if parent else 0
     unit.path = f"~{uuid.uuid4().hex}"  # unique placeholder until the id is known
     model_validate(unit)
-    unit.save()
+    model_save(unit)
     unit.path = (parent.path if parent else "") + Unit.path_segment(unit.pk)
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
     return unit
@@ -134,27 +164,15 @@ def unit_update(*, actor, unit: Unit, **fields) -> Unit:
     require(actor, Capability.UNITS_CHANGE, current)
     kind = fields.get("kind", current.kind)
     rekinded = kind != current.kind
-    if moving or rekinded:
-        # A unit's place in the tree is decided from above: nobody moves or re-kinds their own unit.
-        require(
-            actor,
-            Capability.UNITS_RESTRUCTURE,
-            current,
-            below=True,
-            field="parent" if moving else "kind",
-            message=_("The place and kind of your own unit are decided from above."),
-        )
-    if "is_active" in fields and fields["is_active"] != current.is_active:
-        # Deactivating the unit one administers would cut its own admins off while the units below
-        # kept theirs: that too is decided from above.
-        require(
-            actor,
-            Capability.UNITS_DEACTIVATE,
-            current,
-            below=True,
-            field="is_active",
-            message=_("Only an administrator above this unit may deactivate or reactivate it."),
-        )
+    changing = {
+        "parent": moving,
+        "kind": rekinded,
+        "is_active": "is_active" in fields and fields["is_active"] != current.is_active,
+    }
+    for name, capability in DECIDED_ABOVE.items():
+        if changing[name]:
+            message = str(_DECIDED_ABOVE_MESSAGES[capability])
+            require(actor, capability, current, below=True, field=name, message=message)
     parent = current.parent
     if moving:
         parent = Unit.objects.select_for_update().get(pk=new_parent_id) if new_parent_id else None
@@ -202,7 +220,6 @@ def unit_update(*, actor, unit: Unit, **fields) -> Unit:
 @transaction.atomic
 def unit_delete(*, actor, unit: Unit) -> None:
     unit = Unit.objects.select_for_update().get(pk=unit.pk)  # a child being added waits, or we wait for it
-    # Nobody deletes their own unit: it is removed, if ever, from above.
     require(actor, Capability.UNITS_DELETE, unit, below=True)
     if unit.children.exists():
         raise ApplicationError(
@@ -233,11 +250,13 @@ CHECKLIST_ITEM_FIELDS = ("order", "text", "weight")
 def _require_reference_change(actor, center: Unit, *, field: str | None = "center") -> None:
     if center.kind != UnitKind.CENTER:
         raise ApplicationError(_("Platforms and standards belong to a practice center."), field=field)
-    if actor is not None and not scope_for(actor).owns_center(center.pk, Capability.REFERENCE_CHANGE):
-        raise ApplicationError(
-            _("Only the county administrators of this center may change its platforms and standards."),
-            field=field,
-        )
+    require(
+        actor,
+        Capability.REFERENCE_CHANGE,
+        center,
+        field=field,
+        message=_("Only the county administrators of this center may change its platforms and standards."),
+    )
 
 
 def _delete_or_refuse(instance, message) -> None:
@@ -253,16 +272,17 @@ def platform_create(
     *, actor, center: Unit, name: str, code: str, responsible_department: str, **fields
 ) -> Platform:
     _require_reference_change(actor, center)
+    only_fields(fields, PLATFORM_FIELDS, "a platform")
     platform = Platform(
         center=center, name=name, code=code, responsible_department=responsible_department, **fields
     )
     model_validate(platform)
-    platform.save()
+    model_save(platform)
     return platform
 
 
 def _locked_platform(actor, platform_id: int) -> Platform:
-    platform = Platform.objects.select_for_update().select_related("center").get(pk=platform_id)
+    platform = lock_one(Platform.objects.select_related("center"), platform_id)
     _require_reference_change(actor, platform.center, field=None)
     return platform
 
@@ -283,14 +303,15 @@ def platform_delete(*, actor, platform: Platform) -> None:
 @transaction.atomic
 def checklist_create(*, actor, center: Unit, name: str, unit_kind: str, **fields) -> Checklist:
     _require_reference_change(actor, center)
+    only_fields(fields, CHECKLIST_FIELDS, "a standard")
     checklist = Checklist(center=center, name=name, unit_kind=unit_kind, **fields)
     model_validate(checklist)
-    checklist.save()
+    model_save(checklist)
     return checklist
 
 
 def _locked_checklist(actor, checklist_id: int) -> Checklist:
-    checklist = Checklist.objects.select_for_update().select_related("center").get(pk=checklist_id)
+    checklist = lock_one(Checklist.objects.select_related("center"), checklist_id)
     _require_reference_change(actor, checklist.center, field=None)
     return checklist
 
@@ -318,22 +339,29 @@ def checklist_item_add(*, actor, checklist: Checklist, text: str, weight: int = 
     checklist = _locked_checklist(actor, checklist.pk)
     item = ChecklistItem(checklist=checklist, text=text, weight=weight, order=order)
     model_validate(item)
-    item.save()
+    model_save(item)
     return item
+
+
+def _locked_item(actor, item_id: int) -> ChecklistItem:
+    """The item as stored, its standard locked and checked: never the standard a caller says it has."""
+    checklist_id = ChecklistItem.objects.filter(pk=item_id).values_list("checklist_id", flat=True).first()
+    if checklist_id is None:
+        raise ApplicationError(_("This record no longer exists; reload the page."))
+    checklist = _locked_checklist(actor, checklist_id)
+    return lock_one(ChecklistItem.objects.filter(checklist=checklist), item_id)
 
 
 @transaction.atomic
 def checklist_item_update(*, actor, item: ChecklistItem, **fields) -> ChecklistItem:
-    _locked_checklist(actor, item.checklist_id)
-    item = ChecklistItem.objects.get(pk=item.pk)
+    item = _locked_item(actor, item.pk)
     return model_update(instance=item, fields=CHECKLIST_ITEM_FIELDS, data=fields)[0]
 
 
 @transaction.atomic
 def checklist_item_remove(*, actor, item: ChecklistItem) -> None:
-    _locked_checklist(actor, item.checklist_id)
     _delete_or_refuse(
-        ChecklistItem.objects.get(pk=item.pk),
+        _locked_item(actor, item.pk),
         _("Inspections scored this item; it stays in the standard. Change its text or weight instead."),
     )
 
@@ -361,10 +389,13 @@ def inspection_record(
 ) -> Inspection:
     """Record an inspection: one result per item of the standard, with the item's text and weight copied
     (so later edits of the standard do not rewrite past scores); the items in `met_item_ids` are met."""
-    # As stored now, not as the caller last read them: a standard retired meanwhile stays retired.
-    unit = Unit.objects.get(pk=unit.pk)
-    checklist = Checklist.objects.get(pk=checklist.pk)
+    # Locked as stored now, unit first: a re-kind of the unit or of the standard's unit kind waits for
+    # us (each checks for inspections under its own lock), and a standard retired meanwhile stays retired.
+    unit = lock_one(Unit, unit.pk)
+    checklist = lock_one(Checklist, checklist.pk)
     _require_inspector(actor, unit)
+    if not unit.is_active:
+        raise ApplicationError(_("This unit is deactivated."), field="unit")
     if not checklist.is_active:
         raise ApplicationError(_("This standard is no longer in use."), field="checklist")
     if checklist.unit_kind != unit.kind:
@@ -379,7 +410,7 @@ def inspection_record(
         unit=unit, checklist=checklist, inspected_on=inspected_on, note=note, inspector=actor
     )
     model_validate(inspection)
-    inspection.save()
+    model_save(inspection)
     items = list(checklist.items.all())
     _check_item_ids(met_item_ids, {item.pk for item in items})
     met = set(met_item_ids)
@@ -399,16 +430,32 @@ def _check_item_ids(given, known: set[int]) -> None:
         raise ApplicationError(_("Some items are not part of this standard."), field="met_item_ids")
 
 
-def _locked_inspection(actor, inspection: Inspection) -> Inspection:
-    inspection = Inspection.objects.select_for_update().select_related("unit").get(pk=inspection.pk)
+def _locked_inspection(actor, inspection_id: int) -> Inspection:
+    inspection = lock_one(Inspection.objects.select_related("unit"), inspection_id)
     _require_inspector(actor, inspection.unit)
     return inspection
+
+
+def _locked_photo(actor, photo_id: int) -> InspectionPhoto:
+    """Inspection first, then its photo: the order deleting an inspection takes them in too."""
+    inspection_id = (
+        InspectionPhoto.objects.filter(pk=photo_id).values_list("inspection_id", flat=True).first()
+    )
+    if inspection_id is None:
+        raise ApplicationError(_("This record no longer exists; reload the page."))
+    inspection = _locked_inspection(actor, inspection_id)
+    return lock_one(InspectionPhoto.objects.filter(inspection=inspection), photo_id)
+
+
+def _intake(image) -> IntakeImage:
+    # An IntakeImage is made only by the intake itself (the admin form checks the upload early).
+    return image if isinstance(image, IntakeImage) else image_intake(image, field="image")
 
 
 @transaction.atomic
 def inspection_update(*, actor, inspection: Inspection, **fields) -> Inspection:
     """Change the date or note. The unit and standard stay: the results belong to them."""
-    inspection = _locked_inspection(actor, inspection)
+    inspection = _locked_inspection(actor, inspection.pk)
     for name in ("unit", "checklist"):
         if name in fields and getattr(fields[name], "pk", fields[name]) != getattr(inspection, f"{name}_id"):
             raise ApplicationError(
@@ -421,7 +468,7 @@ def inspection_update(*, actor, inspection: Inspection, **fields) -> Inspection:
 @transaction.atomic
 def inspection_delete(*, actor, inspection: Inspection) -> None:
     """Remove an inspection recorded in error, with its results and photos."""
-    inspection = _locked_inspection(actor, inspection)
+    inspection = _locked_inspection(actor, inspection.pk)
     photos = [(photo.image.storage, photo.image.name) for photo in inspection.photos.all()]
     inspection.delete()
     for storage, name in photos:
@@ -433,7 +480,7 @@ def inspection_results_set(
     *, actor, inspection: Inspection, met_item_ids, notes: dict[int, str] | None = None
 ) -> Inspection:
     """Mark which items are met (the others are not), optionally with a note per item, and rescore."""
-    inspection = _locked_inspection(actor, inspection)
+    inspection = _locked_inspection(actor, inspection.pk)
     results = {result.item_id: result for result in inspection.results.all()}
     met = set(met_item_ids)
     _check_item_ids(met | set(notes or ()), set(results))
@@ -479,7 +526,7 @@ MAX_PHOTOS_PER_INSPECTION = 30
 @transaction.atomic
 def photo_add(*, actor, inspection: Inspection, image, caption: str = "") -> InspectionPhoto:
     """Add an evidence photo: checked and cleaned by the one image intake (real format, size, no EXIF)."""
-    inspection = _locked_inspection(actor, inspection)
+    inspection = _locked_inspection(actor, inspection.pk)
     if inspection.photos.count() >= MAX_PHOTOS_PER_INSPECTION:
         raise ApplicationError(
             _("An inspection keeps at most %(count)d photos.") % {"count": MAX_PHOTOS_PER_INSPECTION},
@@ -487,33 +534,31 @@ def photo_add(*, actor, inspection: Inspection, image, caption: str = "") -> Ins
         )
     photo = InspectionPhoto(inspection=inspection, caption=caption)
     model_validate(photo, exclude=["image"])
-    content = image_intake(image, field="image")
+    content = _intake(image)
     photo.image.save(content.name, content, save=False)
-    photo.save()
+    model_save(photo)
     return photo
 
 
 @transaction.atomic
 def photo_update(*, actor, photo: InspectionPhoto, image=None, caption: str | None = None):
     """Change the caption, or replace the image (the old file goes once the change commits)."""
-    photo = InspectionPhoto.objects.select_for_update().get(pk=photo.pk)
-    _locked_inspection(actor, photo.inspection)
+    photo = _locked_photo(actor, photo.pk)
     if caption is not None:
         photo.caption = caption
         model_validate(photo, exclude=["image"])
     if image is not None:
-        content = image_intake(image, field="image")
+        content = _intake(image)
         old_name = photo.image.name
         photo.image.save(content.name, content, save=False)
         delete_file_on_commit(photo.image.storage, old_name)
-    photo.save()
+    model_save(photo)
     return photo
 
 
 @transaction.atomic
 def photo_delete(*, actor, photo: InspectionPhoto) -> None:
-    photo = InspectionPhoto.objects.select_for_update().get(pk=photo.pk)
-    _locked_inspection(actor, photo.inspection)
+    photo = _locked_photo(actor, photo.pk)
     storage, name = photo.image.storage, photo.image.name
     photo.delete()
     delete_file_on_commit(storage, name)
@@ -556,6 +601,8 @@ def _sync_staff(user) -> None:
 @transaction.atomic
 def role_grant(*, actor, user, role: str, unit: Unit) -> RoleAssignment:
     """Give `user` a role on `unit`."""
+    # The unit locked as stored: a kind change (refused while the unit has roles) cannot slip past.
+    unit = lock_one(Unit, unit.pk)
     role = role_validate(actor=actor, role=role, unit=unit)
     assignment, _created = RoleAssignment.objects.get_or_create(
         user=user, role=role, unit=unit, defaults={"granted_by": actor}
@@ -569,6 +616,7 @@ def role_grant(*, actor, user, role: str, unit: Unit) -> RoleAssignment:
 @transaction.atomic
 def role_revoke(*, actor, assignment: RoleAssignment) -> None:
     """Take a role away."""
+    assignment = lock_one(RoleAssignment.objects.select_related("unit", "user"), assignment.pk)
     # Only the scope counts: a row that no longer fits its unit's kind must still be removable.
     require(
         actor,

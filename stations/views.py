@@ -5,14 +5,12 @@ from django.core.files.storage import storages
 from django.http import FileResponse, Http404
 
 from .models import InspectionPhoto
-from .scoping import scope_for
 
 
 @staff_member_required
 def protected_file(request, path: str):
     """An evidence photo, to those whose scope holds the inspected unit; 404 to everyone else."""
-    photo = InspectionPhoto.objects.select_related("inspection__unit").filter(image=path).first()
-    if photo is None or not scope_for(request.user).contains(photo.inspection.unit):
+    if not InspectionPhoto.objects.visible_to(request.user).filter(image=path).exists():
         raise Http404
     storage = storages["protected"]
     if not storage.exists(path):

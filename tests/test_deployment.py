@@ -238,7 +238,7 @@ def test_dockerignore_lets_in_every_package_and_the_site_files():
 def test_production_env_sets_every_variable_the_settings_read(compose):
     names_read = set(
         re.findall(
-            r'(?:os\.environ\.get|os\.getenv|_env|env_bool|env_int|env_list|os\.environ\[)\(?\s*"([A-Z][A-Z0-9_]*)"',
+            r'(?:os\.environ\.get|os\.getenv|_env|env_\w+|os\.environ\[)\(?\s*"([A-Z][A-Z0-9_]*)"',
             SETTINGS.read_text(encoding="utf-8"),
         )
     )

@@ -182,3 +182,9 @@ def test_the_cache_takes_the_next_redis_database(url, expected):
 def test_no_next_database_asks_for_redis_cache_url(url):
     with pytest.raises(ImproperlyConfigured, match="REDIS_CACHE_URL"):
         _next_redis_database(url)
+
+
+@pytest.mark.smoke
+def test_a_mistyped_log_level_stops_the_start(tmp_path):
+    message = refusal(start_settings(tmp_path, SECRET_KEY="k" * 50, LOG_LEVEL="verbose"))
+    assert message == "LOG_LEVEL='verbose' is not valid: use one of DEBUG, INFO, WARNING, ERROR, CRITICAL."

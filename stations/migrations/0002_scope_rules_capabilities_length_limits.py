@@ -22,11 +22,6 @@ def refuse_longer_text(apps, schema_editor):
             )
 
 
-def drop_team_roles(apps, schema_editor):
-    # Team leader and volunteer rows granted nothing on units; teams and volunteers have their own app.
-    apps.get_model("stations", "RoleAssignment").objects.filter(role__in=["team_leader", "volunteer"]).delete()
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -36,7 +31,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(refuse_longer_text, migrations.RunPython.noop),
-        migrations.RunPython(drop_team_roles, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='checklist',
             name='description',

@@ -198,7 +198,10 @@ def test_free_text_has_a_length_limit(client, tree, people):
     client.force_login(people.inst_a)
     data = _unit_form(tree.a1, highlight="亮" * 501)
     response = client.post(reverse("admin:stations_unit_change", args=[tree.a1.pk]), data)
-    assert response.status_code == 200 and "highlight" in response.context["adminform"].form.errors
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "highlight": ["确保该变量包含不超过 500 字符 (目前字符数 501)。"]
+    }
     assert Unit.objects.get(pk=tree.a1.pk).highlight == ""
 
 
@@ -311,3 +314,86 @@ def test_role_grants_in_the_admin_go_through_the_service(client, tree, people, d
     assert response.context["adminform"].form.errors == {
         "unit": ["数据查看员只能授予在文明实践中心、文明实践所、文明实践站上。"]
     }
+
+
+@pytest.mark.parametrize(
+    ("method", "url_name", "data"),
+    [
+        ("get", "admin:stations_unit_add", {"parent": "abc"}),
+        ("get", "admin:stations_unit_add", {"parent": "99999999999999999999"}),
+        ("get", "admin:stations_inspection_add", {"unit": "abc"}),
+        ("post", "admin:stations_unit_add", {"parent": "abc", "kind": "station", "name": "x", "code": "X"}),
+    ],
+)
+def test_a_value_that_is_not_an_id_in_an_autocomplete_field_is_no_500(client, people, method, url_name, data):
+    client.force_login(people.inst_a)
+    response = getattr(client, method)(reverse(url_name), data)
+    assert response.status_code == 200
+    if method == "post":
+        assert response.context["adminform"].form.errors["parent"] == [
+            "选择一个有效的选项： 该选择不在可用的选项中。"
+        ]
+
+
+def test_the_admin_masks_a_phone_the_user_may_not_see(client, tree, people):
+    """A viewer of the county who administers station B1 (so may use the admin) opens station A1."""
+    Unit.objects.filter(pk__in=[tree.a1.pk, tree.b1.pk]).update(contact_phone="13812345678")
+    mixed = services.role_grant(actor=None, user=people.nobody, role=Role.VIEWER, unit=tree.center).user
+    services.role_grant(actor=None, user=mixed, role=Role.STATION_ADMIN, unit=tree.b1)
+    client.force_login(mixed)
+    foreign = client.get(reverse("admin:stations_unit_change", args=[tree.a1.pk])).content.decode()
+    assert "138****5678" in foreign and "13812345678" not in foreign
+    own = client.get(reverse("admin:stations_unit_change", args=[tree.b1.pk])).content.decode()
+    assert 'value="13812345678"' in own
+
+
+def test_a_forged_item_cannot_reach_another_centers_standard(tree, people):
+    other = make_checklist(make_unit(UnitKind.CENTER, name="邻县中心"))
+    item = other.items.first()
+    item.checklist_id = make_checklist(tree.center).pk  # what a caller claims, not what is stored
+    for call, kwargs in [
+        (services.checklist_item_update, {"text": "改"}),
+        (services.checklist_item_remove, {}),
+    ]:
+        assert_refused(
+            call,
+            field=None,
+            message="只有本中心的县级管理员才能修改其服务平台和建设标准。",
+            actor=people.county,
+            item=item,
+            **kwargs,
+        )
+    assert other.items.filter(pk=item.pk, text=item.text).exists()
+
+
+def test_a_revoke_checks_the_role_as_stored_not_as_the_caller_read_it(tree, people):
+    assignment = RoleAssignment.objects.get(user=people.station_a1)
+    services.unit_update(actor=None, unit=tree.a1, parent=tree.b)  # the station moves to township B
+    assert_refused(
+        services.role_revoke,
+        field="unit",
+        message="您不能撤销该单位上的角色。",
+        actor=people.inst_a,
+        assignment=assignment,
+    )
+    assert RoleAssignment.objects.filter(pk=assignment.pk).exists()
+
+
+def test_a_duplicate_code_that_slips_past_the_check_is_a_field_refusal(tree):
+    from kernel.services import model_save
+
+    twin = Unit(kind=UnitKind.POINT, name="双胞胎", code=tree.a1a.code, parent=tree.a1, path="~twin", depth=3)
+    assert_refused(model_save, twin, field="code", message="具有 编码 的 单位 已存在。")
+
+
+def test_a_deactivated_unit_is_not_inspected(tree, people, reference):
+    services.unit_update(actor=people.inst_a, unit=tree.a2, is_active=False)
+    assert_refused(
+        services.inspection_record,
+        field="unit",
+        message="该单位已停用。",
+        actor=people.inst_a,
+        unit=tree.a2,
+        checklist=reference.checklist,
+        inspected_on="2026-11-01",
+    )

@@ -236,3 +236,28 @@ def test_geojson_is_paged_and_bounded(api_client, tree, people):
     assert len(api_client.get(f"{UNITS}geojson/").json()["features"]) == 5  # default page holds them all
     boxed = api_client.get(f"{UNITS}geojson/", {"bbox": "117.85,26.65,117.95,26.75"}).json()
     assert {f["id"] for f in boxed["features"]} == {tree.b.pk, tree.b1.pk}
+
+
+def test_every_api_view_is_scoped(api_client, tree, people, reference):
+    """Every endpoint of the router reads through its model's scope rule: the other township's rows are
+    neither listed nor found."""
+    from practice_center.api_urls import router
+    from stations.api_scoping import ScopedReadOnlyViewSet
+
+    foreign = {"unit": tree.b1.pk, "platform": make_platform(make_unit(UnitKind.CENTER, name="邻县"), "x").pk}
+    api_client.force_authenticate(people.inst_a)
+    for prefix, viewset, basename in router.registry:
+        assert issubclass(viewset, ScopedReadOnlyViewSet), viewset
+        visible = set(viewset.model.objects.visible_to(people.inst_a).values_list("pk", flat=True))
+        assert _ids(api_client.get(f"/api/v1/{prefix}/", {"page_size": 500})) == visible, prefix
+        assert api_client.get(f"/api/v1/{prefix}/{foreign[basename]}/").status_code == 404, prefix
+
+
+def test_an_unknown_ordering_is_a_400(api_client, tree, people):
+    api_client.force_authenticate(people.county)
+    response = api_client.get(UNITS, {"ordering": "contact_phone"})
+    assert response.status_code == 400
+    assert response.json() == {"ordering": ["请按以下字段之一排序：code, path。"]}
+    assert _ids(api_client.get(UNITS, {"ordering": "-code"})) == set(
+        Unit.objects.values_list("pk", flat=True)
+    )

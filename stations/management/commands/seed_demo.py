@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from rest_framework.authtoken.models import Token
 
 from kernel.errors import ApplicationError
 from stations import demo_data, services
@@ -231,6 +232,12 @@ class Command(BaseCommand):
                 self.stdout.write("  " + "  ".join("-" * width for width in widths))
         self.stdout.write("")
         self.stdout.write(f"Sign in at {demo_data.ADMIN_URL}")
+        viewer = next(a.username for a in demo_data.ACCOUNTS if a.role == Role.VIEWER)
+        token, _created = Token.objects.get_or_create(user=users[viewer])
+        # A demo convenience only (the command runs with DEBUG on): the dashboard reads the API by token.
+        self.stdout.write(
+            f"API as the {viewer} viewer: curl -H 'Authorization: Token {token.key}' {demo_data.API_URL}"
+        )
 
 
 def _width(text: str) -> int:
