@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -97,15 +99,17 @@ class ValuesListMixin:
     """List and detail answers built from `.values()` rows: no model instances and no per-field
     serializer calls, choice labels looked up in a dict made once per response.
 
-    `values_fields` maps each output key to a `.values()` path or a database expression (e.g. a Cast, so
-    the JSON encoder gets a float, not a Decimal to convert), in output order; `labels` maps an output key
-    to (the output key holding the value, the choices). `hidden_values` are read for the pagination or
+    `values_fields` maps each output key to a `.values()` path or a database expression, in output order;
+    `labels` maps an output key to (the output key holding the value, the choices); `converters` maps an
+    output key to a function for its non-null values (a Decimal coordinate to a float, which the JSON
+    encoder then writes without its slow fallback). `hidden_values` are read for the pagination or
     `row_transform` but not shown. The view's `serializer_class` documents the same shape for the schema,
     and a test holds the two together.
     """
 
     values_fields: dict[str, str | models.Expression] = {}
     labels: dict[str, tuple[str, type[models.Choices]]] = {}
+    converters: dict[str, Callable] = {}
     hidden_values: tuple[str, ...] = ()
 
     def row_transform(self):
@@ -131,10 +135,14 @@ class ValuesListMixin:
             (key, source, {value: str(label) for value, label in choices.choices})
             for key, (source, choices) in self.labels.items()
         ]
+        converters = list(self.converters.items())
         transform = self.row_transform()
         items = []
         for row in rows:
             item = {key: row[source] for key, source in pairs}
+            for key, convert in converters:
+                if item[key] is not None:
+                    item[key] = convert(item[key])
             for key, source, mapping in label_maps:
                 item[key] = mapping.get(item[source], item[source])
             if transform is not None:

@@ -4,8 +4,6 @@ from decimal import Decimal, InvalidOperation
 
 import django_filters
 from django import forms
-from django.db.models import FloatField
-from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
@@ -13,7 +11,7 @@ from rest_framework import filters, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kernel.api import CursorPagination, FilterBackend, OrderingFilter, Pagination, StrictBooleanFilter
+from kernel.api import CursorPagination, FilterBackend, OrderingFilter, StrictBooleanFilter
 from kernel.masking import mask_phone
 from kernel.schema import with_error_responses
 
@@ -133,8 +131,8 @@ class UnitViewSet(ScopedReadOnlyViewSet):
         "depth": "depth",
         "category": "category",
         "address": "address",
-        "longitude": Cast("longitude", FloatField()),
-        "latitude": Cast("latitude", FloatField()),
+        "longitude": "longitude",
+        "latitude": "latitude",
         "contact_person": "contact_person",
         "contact_phone": "contact_phone",
         "recognition_level": "recognition_level",
@@ -146,6 +144,7 @@ class UnitViewSet(ScopedReadOnlyViewSet):
         "kind_display": ("kind", UnitKind),
         "recognition_level_display": ("recognition_level", RecognitionLevel),
     }
+    converters = {"longitude": float, "latitude": float}
     hidden_values = ("path",)
 
     def row_transform(self):
@@ -217,11 +216,12 @@ class UnitViewSet(ScopedReadOnlyViewSet):
 
 
 class PlatformViewSet(ScopedReadOnlyViewSet):
-    """Service platforms (分中心/平台) of the centers the caller works under."""
+    """Service platforms (分中心/平台) of the centers the caller works under, in one list: reference data,
+    a dozen or so per center, so there is nothing to page or count."""
 
     model = Platform
     serializer_class = PlatformSerializer
-    pagination_class = Pagination
+    pagination_class = None
     filter_backends = (filters.SearchFilter,)
     search_fields = ("name", "code", "responsible_department")
     values_fields = {

@@ -166,7 +166,7 @@ BOX_MESSAGE = "请按“最小经度,最小纬度,最大经度,最大纬度”�
 PAGE_SIZE_MESSAGE = "请填写 1 到 {} 之间的整数。"
 BAD_FILTERS = [
     (url, params, field, message)
-    for url, limit in [(UNITS, 500), (f"{UNITS}geojson/", 5000), ("/api/v1/platforms/", 500)]
+    for url, limit in [(UNITS, 500), (f"{UNITS}geojson/", 5000)]
     for params, field, message in [
         ({"page_size": "true"}, "page_size", PAGE_SIZE_MESSAGE.format(limit)),
         ({"page_size": "0"}, "page_size", PAGE_SIZE_MESSAGE.format(limit)),
