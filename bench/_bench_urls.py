@@ -17,9 +17,8 @@ from stations.api import PlatformViewSet, UnitViewSet
 
 
 def stored_columns(viewset) -> tuple[str, ...]:
-    """The columns an endpoint reads, as plain `.values()` names (a computed one reads its own column)."""
-    names = [source if isinstance(source, str) else key for key, source in viewset.values_fields.items()]
-    return tuple(dict.fromkeys(names))
+    """The columns an endpoint reads."""
+    return tuple(dict.fromkeys(viewset.values_fields.values()))
 
 
 UNIT_COLUMNS = stored_columns(UnitViewSet)

@@ -95,19 +95,24 @@ class FilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+def choice_labels(choices: type[models.Choices]) -> dict:
+    """Value → label in the active language, made once per response instead of once per row."""
+    return {value: str(label) for value, label in choices.choices}
+
+
 class ValuesListMixin:
     """List and detail answers built from `.values()` rows: no model instances and no per-field
     serializer calls, choice labels looked up in a dict made once per response.
 
-    `values_fields` maps each output key to a `.values()` path or a database expression, in output order;
-    `labels` maps an output key to (the output key holding the value, the choices); `converters` maps an
-    output key to a function for its non-null values (a Decimal coordinate to a float, which the JSON
-    encoder then writes without its slow fallback). `hidden_values` are read for the pagination or
+    `values_fields` maps each output key to its `.values()` path, in output order; `labels` maps an output
+    key to (the output key holding the value, the choices); `converters` maps an output key to a function
+    for its non-null values (a Decimal coordinate to a float, which the JSON encoder then writes without
+    its slow fallback). `hidden_values` are read for the pagination or
     `row_transform` but not shown. The view's `serializer_class` documents the same shape for the schema,
     and a test holds the two together.
     """
 
-    values_fields: dict[str, str | models.Expression] = {}
+    values_fields: dict[str, str] = {}
     labels: dict[str, tuple[str, type[models.Choices]]] = {}
     converters: dict[str, Callable] = {}
     hidden_values: tuple[str, ...] = ()
@@ -116,25 +121,12 @@ class ValuesListMixin:
         """A per-response callable(row, item) that may change an output item (e.g. mask a phone)."""
         return None
 
-    def _sources(self) -> list[tuple[str, str]]:
-        return [
-            (key, source if isinstance(source, str) else f"_{key}")
-            for key, source in self.values_fields.items()
-        ]
-
     def values_queryset(self, queryset):
-        paths = [source for source in self.values_fields.values() if isinstance(source, str)]
-        expressions = {
-            f"_{key}": source for key, source in self.values_fields.items() if not isinstance(source, str)
-        }
-        return queryset.values(*dict.fromkeys([*paths, *self.hidden_values]), **expressions)
+        return queryset.values(*dict.fromkeys([*self.values_fields.values(), *self.hidden_values]))
 
     def build_rows(self, rows) -> list[dict]:
-        pairs = self._sources()
-        label_maps = [
-            (key, source, {value: str(label) for value, label in choices.choices})
-            for key, (source, choices) in self.labels.items()
-        ]
+        pairs = list(self.values_fields.items())
+        label_maps = [(key, source, choice_labels(choices)) for key, (source, choices) in self.labels.items()]
         converters = list(self.converters.items())
         transform = self.row_transform()
         items = []

@@ -11,7 +11,7 @@ from rest_framework import filters, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kernel.api import CursorPagination, FilterBackend, OrderingFilter, StrictBooleanFilter
+from kernel.api import CursorPagination, FilterBackend, OrderingFilter, StrictBooleanFilter, choice_labels
 from kernel.masking import mask_phone
 from kernel.schema import with_error_responses
 
@@ -184,7 +184,7 @@ class UnitViewSet(ScopedReadOnlyViewSet):
                 "path",
             )
         )
-        labels = {value: str(label) for value, label in UnitKind.choices}
+        labels = choice_labels(UnitKind)
         features = [
             {
                 "type": "Feature",

@@ -397,7 +397,3 @@ class RoleAssignment(TimeStampedModel):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
-
-    @property
-    def is_admin_role(self) -> bool:
-        return self.role in ADMIN_ROLE_UNIT_KIND

@@ -259,6 +259,17 @@ def _require_reference_change(actor, center: Unit, *, field: str | None = "cente
     )
 
 
+def _reference_create(actor, instance, allowed: tuple[str, ...], fields: dict):
+    """Create a platform or standard of a center, with the optional `fields` the service allows."""
+    _require_reference_change(actor, instance.center)
+    only_fields(fields, allowed, type(instance).__name__)
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    model_validate(instance)
+    model_save(instance)
+    return instance
+
+
 def _delete_or_refuse(instance, message) -> None:
     try:
         with transaction.atomic():
@@ -271,14 +282,12 @@ def _delete_or_refuse(instance, message) -> None:
 def platform_create(
     *, actor, center: Unit, name: str, code: str, responsible_department: str, **fields
 ) -> Platform:
-    _require_reference_change(actor, center)
-    only_fields(fields, PLATFORM_FIELDS, "a platform")
-    platform = Platform(
-        center=center, name=name, code=code, responsible_department=responsible_department, **fields
+    return _reference_create(
+        actor,
+        Platform(center=center, name=name, code=code, responsible_department=responsible_department),
+        PLATFORM_FIELDS,
+        fields,
     )
-    model_validate(platform)
-    model_save(platform)
-    return platform
 
 
 def _locked_platform(actor, platform_id: int) -> Platform:
@@ -302,12 +311,9 @@ def platform_delete(*, actor, platform: Platform) -> None:
 
 @transaction.atomic
 def checklist_create(*, actor, center: Unit, name: str, unit_kind: str, **fields) -> Checklist:
-    _require_reference_change(actor, center)
-    only_fields(fields, CHECKLIST_FIELDS, "a standard")
-    checklist = Checklist(center=center, name=name, unit_kind=unit_kind, **fields)
-    model_validate(checklist)
-    model_save(checklist)
-    return checklist
+    return _reference_create(
+        actor, Checklist(center=center, name=name, unit_kind=unit_kind), CHECKLIST_FIELDS, fields
+    )
 
 
 def _locked_checklist(actor, checklist_id: int) -> Checklist:
@@ -489,7 +495,9 @@ def inspection_results_set(
         note = (notes or {}).get(item_id, result.note)
         if result.met != (item_id in met) or result.note != note:
             result.met, result.note = item_id in met, note
-            model_validate(result)
+            # The note's length only: the row's place (inspection, item) is not changing, and checking
+            # its uniqueness would cost a query per row.
+            model_validate(result, exclude=("inspection", "item"))
             changed.append(result)
     InspectionResult.objects.bulk_update(changed, ["met", "note"])
     return inspection_score_refresh(inspection=inspection)

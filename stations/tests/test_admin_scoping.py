@@ -397,3 +397,22 @@ def test_a_deactivated_unit_is_not_inspected(tree, people, reference):
         checklist=reference.checklist,
         inspected_on="2026-11-01",
     )
+
+
+def test_setting_results_takes_the_same_queries_for_3_items_and_for_30(tree, people, reference):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(checklist):
+        inspection = services.inspection_record(
+            actor=None, unit=tree.a1, checklist=checklist, inspected_on="2026-11-01"
+        )
+        met = list(checklist.items.values_list("pk", flat=True))
+        forget_scope(people.inst_a)
+        with CaptureQueriesContext(connection) as queries:
+            services.inspection_results_set(actor=people.inst_a, inspection=inspection, met_item_ids=met)
+        assert Inspection.objects.get(pk=inspection.pk).items_met == len(met)
+        return len(queries)
+
+    many = make_checklist(tree.center, UnitKind.STATION, items=[f"条目{i}" for i in range(30)])
+    assert queries_for(reference.checklist) == queries_for(many)

@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from kernel.testing import assert_refused
 from stations.models import Inspection, Platform, Role, RoleAssignment, Unit, UnitKind
 from stations.paths import root_id
 from stations.scoping import ROLE_CAPABILITIES, Capability, can, forget_scope, require, scope_for
@@ -91,9 +92,11 @@ def test_below_leaves_out_the_users_own_units(tree, people):
 
 
 def test_require_refuses_with_the_field_and_message(tree, people):
-    with pytest.raises(Exception) as caught:
-        require(people.inst_a, Capability.UNITS_CHANGE, tree.b1, field="parent")
-    assert (caught.value.field, str(caught.value.message)) == ("parent", "该单位不在您的管理范围内。")
+    assert_refused(
+        lambda: require(people.inst_a, Capability.UNITS_CHANGE, tree.b1, field="parent"),
+        field="parent",
+        message="该单位不在您的管理范围内。",
+    )
     require(None, Capability.UNITS_DELETE, tree.center, below=True)  # the system itself is not scoped
 
 
