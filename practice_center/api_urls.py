@@ -1,11 +1,16 @@
-"""REST API v1: one router for every app's read endpoints."""
+"""REST API v1: one router for every app's read endpoints, and the token login for dashboards."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from kernel.auth_views import TokenObtainView
 from stations.api import PlatformViewSet, UnitViewSet
 
 router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
 router.register("platforms", PlatformViewSet, basename="platform")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
+    *router.urls,
+]

@@ -7,6 +7,7 @@ with DATABASE_URL and REDIS_URL it runs on PostgreSQL and Redis. See README.md f
 import os
 import secrets
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -149,6 +150,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "kernel.apps.PortalAxesConfig",
     "kernel",
     "stations",
 ]
@@ -164,6 +166,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it turns a refused login into the lockout page (or JSON) on the way out.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "practice_center.urls"
@@ -266,6 +270,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "kernel.heartbeat": {"task": "kernel.heartbeat", "schedule": 60.0},
+    "kernel.staged_uploads_sweep": {"task": "kernel.staged_uploads_sweep", "schedule": 3600.0},
 }
 
 # --- Auth ----------------------------------------------------------------------------------------
@@ -276,6 +281,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# The lockout check first: a locked (username, client IP) pair is refused before any password is tried.
+AUTHENTICATION_BACKENDS = [
+    "kernel.auth.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Login lockout (django-axes) -----------------------------------------------------------------
+# Failures count per username and client IP together: guessing at one account from one place locks that
+# pair only, so an attacker elsewhere cannot lock a colleague out of the office.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kernel.auth.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The client IP: REMOTE_ADDR only, unless LOGIN_PROXY_COUNT says how many reverse proxies stand in front
+# and append to X-Forwarded-For; then the address that many places from its right end, which the client
+# cannot forge (what it writes itself is further left).
+LOGIN_PROXY_COUNT = env_int("LOGIN_PROXY_COUNT", 0, maximum=5)
+if LOGIN_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = LOGIN_PROXY_COUNT - 1  # ipware counts the proxies listed in the header
+    AXES_IPWARE_PROXY_ORDER = "left-most"
+    IPWARE_STRICT = False  # extra addresses the client put on the left do not discard the header
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+# --- Rules of the domain -------------------------------------------------------------------------
+# A recorded inspection can be corrected by its inspector (or above) for this many days, then it is locked.
+INSPECTION_EDIT_DAYS = env_int("INSPECTION_EDIT_DAYS", 30, minimum=1)
+# Photos picked on a form that came back with an error are kept for this long, for the next try.
+STAGED_UPLOAD_HOURS = env_int("STAGED_UPLOAD_HOURS", 24, minimum=1)
 
 # --- Language and time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -316,6 +353,20 @@ if WHITENOISE_USE_FINDERS:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- Admin unit map ---------------------------------------------------------------------------------
+# The map above the unit list draws on a plain background and asks nothing of any other host. A tile
+# server of your own (https://tiles.example.org/{z}/{x}/{y}.png) adds a base layer.
+ADMIN_MAP_TILE_URL = _env("ADMIN_MAP_TILE_URL") or ""
+ADMIN_MAP_TILE_ATTRIBUTION = _env("ADMIN_MAP_TILE_ATTRIBUTION") or ""
+if ADMIN_MAP_TILE_URL and (
+    not ADMIN_MAP_TILE_URL.startswith(("https://", "http://", "/"))
+    or not all(part in ADMIN_MAP_TILE_URL for part in ("{z}", "{x}", "{y}"))
+):
+    raise ImproperlyConfigured(
+        f"ADMIN_MAP_TILE_URL={ADMIN_MAP_TILE_URL!r} is not a tile URL: give one with {{z}}, {{x}} and {{y}}, "
+        "e.g. https://tiles.example.org/{z}/{x}/{y}.png."
+    )
 
 # --- Email ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

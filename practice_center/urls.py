@@ -4,15 +4,36 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from kernel.views import healthz
-from stations.views import protected_file
+from kernel import auth_views
+from kernel.views import healthz, staged_upload_file
+from stations.views import protected_file, unit_page
 
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("uploads/kept/<uuid:pk>/", staged_upload_file, name="staged-upload"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("units/<int:unit_id>/", unit_page, name="public-unit"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # "Forgotten your password?": the admin's login page links to it once admin_password_reset resolves.
+    path("admin/password_reset/", auth_views.PasswordResetView.as_view(), name="admin_password_reset"),
+    path(
+        "admin/password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "admin/password_reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "admin/password_reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("admin/", admin.site.urls),
     path(f"{settings.PROTECTED_MEDIA_URL.strip('/')}/<path:path>", protected_file, name="protected-file"),
     path("api/v1/", include("practice_center.api_urls")),
