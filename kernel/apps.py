@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +8,12 @@ class KernelConfig(AppConfig):
     default = True  # this module also holds the admin's config, which is named in INSTALLED_APPS
     name = "kernel"
     verbose_name = _("Kernel")
+
+
+class PortalAxesConfig(AxesConfig):
+    """django-axes (the login lockout), under a Chinese name in the admin."""
+
+    verbose_name = _("Login security")
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

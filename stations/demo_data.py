@@ -92,19 +92,18 @@ CHECKLIST_ITEMS = (
 @dataclass(frozen=True)
 class Account:
     username: str
-    last_name: str
-    first_name: str
+    real_name: str  # the whole name, family name first, as the portal shows it (User.first_name)
     role: str | None  # None: the superuser, who needs no role
     unit_code: str | None
 
 
 ACCOUNTS = (
-    Account("admin", "林", "志远", None, None),
-    Account("county", "黄", "丽华", Role.COUNTY_ADMIN, CENTER_CODE),
-    Account("shuangxi", "张", "建明", Role.INSTITUTE_ADMIN, "SC-01"),
-    Account("jianxi", "吴", "秀英", Role.INSTITUTE_ADMIN, "SC-02"),
-    Account("station", "刘", "海峰", Role.STATION_ADMIN, "SC-01-001"),
-    Account("dashboard", "县", "大屏", Role.VIEWER, CENTER_CODE),
+    Account("admin", "林志远", None, None),
+    Account("county", "黄丽华", Role.COUNTY_ADMIN, CENTER_CODE),
+    Account("shuangxi", "张建明", Role.INSTITUTE_ADMIN, "SC-01"),
+    Account("jianxi", "吴秀英", Role.INSTITUTE_ADMIN, "SC-02"),
+    Account("station", "刘海峰", Role.STATION_ADMIN, "SC-01-001"),
+    Account("dashboard", "县大屏", Role.VIEWER, CENTER_CODE),
 )
 
 
