@@ -26,3 +26,8 @@ def root_id(path: str) -> int:
 
 def path_depth(path: str) -> int:
     return len(path) // _STEP - 1
+
+
+def path_length(*, depth: int) -> int:
+    """The length of the path of a unit at `depth`: a prefix of that length names its ancestor there."""
+    return (depth + 1) * _STEP
