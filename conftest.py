@@ -82,6 +82,12 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # A county clerk's browser speaks Chinese: the file pickers and date widgets then do too.
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
 # live_server runs in a thread next to Playwright's event loop; Django must allow that.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -1,5 +1,8 @@
 """The base model every domain model extends, and the row behind kernel.locks.single_run on SQLite."""
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -27,3 +30,36 @@ class RunLock(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+def _protected_storage():
+    from django.core.files.storage import storages
+
+    return storages["protected"]
+
+
+def _staged_upload_to(instance: "StagedUpload", filename: str) -> str:
+    return f"staging/{instance.pk.hex}{filename[filename.rfind('.') :] if '.' in filename else ''}"
+
+
+class StagedUpload(models.Model):
+    """A photo picked on a form that came back with an error, kept (already cleaned) for the next try, so
+    nobody has to pick it again. Only its owner sees it; old ones are swept away."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="+"
+    )
+    file = models.FileField(
+        _("file"), upload_to=_staged_upload_to, storage=_protected_storage, max_length=200
+    )
+    original_name = models.CharField(_("original name"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("kept upload")
+        verbose_name_plural = _("kept uploads")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name or str(self.pk)

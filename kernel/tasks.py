@@ -13,3 +13,13 @@ def heartbeat() -> str:
     now = timezone.now().isoformat()
     cache.set(HEARTBEAT_KEY, now, timeout=None)
     return now
+
+
+@shared_task(name="kernel.staged_uploads_sweep", acks_late=True, time_limit=300, soft_time_limit=240)
+def staged_uploads_sweep() -> int:
+    """Remove photos kept for a form nobody came back to."""
+    from .locks import single_run
+    from .uploads import staged_uploads_sweep as sweep
+
+    with single_run("kernel.staged_uploads_sweep", stale_after=600) as got:
+        return sweep() if got else 0

@@ -10,9 +10,10 @@ import os
 import uuid
 from datetime import datetime
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.utils import timezone
 
 from .tasks import HEARTBEAT_KEY
@@ -78,3 +79,17 @@ def healthz(request):
     down = [name for name, state in parts.items() if state != "ok"]
     body = {**parts, "worker": worker, "last_heartbeat": last, "down": down}
     return JsonResponse(body, status=503 if down else 200)
+
+
+@staff_member_required
+def staged_upload_file(request, pk):
+    """A photo kept from an earlier try of a form, to the one who picked it; 404 to everyone else."""
+    from .models import StagedUpload
+
+    row = StagedUpload.objects.filter(pk=pk, owner=request.user).first()
+    if row is None or not row.file.storage.exists(row.file.name):
+        raise Http404
+    response = FileResponse(row.file.open("rb"))
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -3,23 +3,25 @@ every write goes through a service."""
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from kernel.errors import ApplicationError
-from kernel.images import image_intake
+from kernel import accounts as kernel_accounts
+from kernel.forms import KeptPhotosFormMixin
 from kernel.masking import mask_phone
 
+from . import accounts as station_accounts
 from . import services
+from .admin_reports import ScopedExcelExportMixin, UnitReportsMixin
 from .admin_scoping import ScopedAdminForm, ScopedInline, ScopedModelAdmin
 from .models import (
     Checklist,
     ChecklistItem,
     Inspection,
+    InspectionFollowUp,
     InspectionPhoto,
     InspectionResult,
     Platform,
@@ -27,6 +29,7 @@ from .models import (
     Unit,
     UnitKind,
 )
+from .people import people_prefetch, person_label
 from .scoping import Capability, can, scope_for, scope_rule_of, subtree_q
 from .selectors import checklist_list
 
@@ -95,10 +98,34 @@ class UnitAdminForm(ScopedAdminForm):
         fields = services.UNIT_FIELDS
         widgets = {"highlight": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "code" in self.fields:
+            # Given by the service from the parent's code when left empty; the page fills in a suggestion.
+            self.fields["code"].required = False
+            self.fields["code"].help_text = _("Suggested from the parent unit's code; you may change it.")
+
 
 @admin.register(Unit)
-class UnitAdmin(ScopedModelAdmin):
+class UnitAdmin(UnitReportsMixin, ScopedModelAdmin):
     form = UnitAdminForm
+    change_list_template = "admin/stations/unit/change_list.html"
+    # The columns in the order a clerk reads them (name first), not the form's.
+    export_fields = (
+        "name",
+        "kind",
+        "code",
+        "parent__name",
+        "category",
+        "address",
+        "longitude",
+        "latitude",
+        "contact_person",
+        "contact_phone",
+        "recognition_level",
+        "highlight",
+        "is_active",
+    )
     list_display = ("tree_name", "kind", "code", "parent", "recognition_level", "contact_person", "is_active")
     list_display_links = ("tree_name",)
     list_filter = ("kind", InstituteFilter, "recognition_level", "category", "is_active")
@@ -172,6 +199,59 @@ class UnitAdmin(ScopedModelAdmin):
     def unit_choices(self, request, db_field):
         return Unit.objects.changeable_by(request.user).exclude(kind=UnitKind.POINT)
 
+    def autocomplete_labels(self, units):
+        return services.unit_labels_with_township(units)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if "parent" not in initial:
+            parent = services.unit_default_parent(actor=request.user)
+            if parent is not None:
+                initial["parent"] = parent.pk
+                kinds = services.unit_kinds_under(parent)
+                initial.setdefault("kind", kinds[0].value if kinds else "")
+                if kinds:
+                    initial.setdefault("code", services.unit_code_suggest(parent=parent, kind=kinds[0]))
+        return initial
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "kind":
+            # Only what this user may add anywhere; the page narrows it to the chosen parent.
+            kinds = services.unit_kinds_creatable(actor=request.user)
+            kwargs["choices"] = [("", "---------"), *((kind.value, kind.label) for kind in kinds)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_urls(self):
+        placement = path(
+            "placement/",
+            self.admin_site.admin_view(self.placement_view),
+            name="stations_unit_placement",
+        )
+        return [placement, *super().get_urls()]
+
+    def placement_view(self, request):
+        """For the add form: the kinds that may go under a parent, and the code suggested there."""
+        parent_id = request.GET.get("parent", "")
+        parent = None
+        if parent_id.isascii() and parent_id.isdigit() and len(parent_id) <= 18:
+            parent = self.unit_choices(request, None).filter(pk=int(parent_id)).first()
+        if parent is None:
+            return JsonResponse({"kinds": [], "code": ""})
+        creatable = set(services.unit_kinds_creatable(actor=request.user))
+        kinds = [kind for kind in services.unit_kinds_under(parent) if kind in creatable]
+        wanted = request.GET.get("kind", "")
+        kind = next((k for k in kinds if k.value == wanted), kinds[0] if kinds else None)
+        return JsonResponse(
+            {
+                "kinds": [[k.value, str(k.label)] for k in kinds],
+                "code": services.unit_code_suggest(parent=parent, kind=kind) if kind else "",
+            }
+        )
+
+    @property
+    def media(self):
+        return super().media + forms.Media(js=["admin/js/jquery.init.js", "js/unit-placement.js"])
+
     def save_model(self, request, obj, form, change):
         data = self.submitted(form)
         if change:
@@ -206,8 +286,17 @@ class PlatformAdminForm(ScopedAdminForm):
 
 
 @admin.register(Platform)
-class PlatformAdmin(CenterOwnedAdmin):
+class PlatformAdmin(ScopedExcelExportMixin, CenterOwnedAdmin):
     form = PlatformAdminForm
+    export_fields = (
+        "name",
+        "code",
+        "center__name",
+        "responsible_department",
+        "description",
+        "order",
+        "is_active",
+    )
     list_display = ("name", "code", "responsible_department", "center", "order", "is_active")
     list_filter = ("is_active",)
     list_select_related = ("center",)
@@ -288,30 +377,75 @@ class InspectionResultInline(ScopedInline, admin.TabularInline):
         return False
 
 
-class InspectionPhotoForm(forms.ModelForm):
-    class Meta:
-        model = InspectionPhoto
-        fields = ("image", "caption")
-
-    def clean_image(self):
-        # The intake runs here, once, so a refused photo is shown on its own row; the service takes the
-        # cleaned image as it is.
-        image = self.cleaned_data.get("image")
-        if image is not None and image != self.initial.get("image"):
-            try:
-                return image_intake(image, field="image")
-            except ApplicationError as error:
-                raise forms.ValidationError(error.message) from None
-        return image
+def _thumbnail(photo):
+    if not photo.image:
+        return "-"
+    url = reverse("protected-file", args=[photo.image.name])
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" class="evidence-thumb"></a>',
+        url,
+        url,
+        photo.caption,
+    )
 
 
 class InspectionPhotoInline(ScopedInline, admin.TabularInline):
+    """The inspection's own evidence photos, as thumbnails; new ones come through the form's photo
+    field, several at once."""
+
     model = InspectionPhoto
-    form = InspectionPhotoForm
-    extra = 1
+    fields = ("thumbnail", "caption")
+    readonly_fields = ("thumbnail",)
+    extra = 0
+    verbose_name_plural = _("evidence photos")
+
+    @admin.display(description=_("photo"))
+    def thumbnail(self, obj):
+        return _thumbnail(obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(follow_up__isnull=True)
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
-class InspectionAdminForm(ScopedAdminForm):
+class InspectionFollowUpInline(ScopedInline, admin.StackedInline):
+    """The follow-ups (整改) added after the inspection, read-only: each is a dated record of its own."""
+
+    model = InspectionFollowUp
+    fields = ("created_at", "author_label", "note", "evidence")
+    readonly_fields = fields
+    extra = 0
+
+    @admin.display(description=_("written by"))
+    def author_label(self, obj):
+        return person_label(obj.author) or "-"
+
+    @admin.display(description=_("evidence photos"))
+    def evidence(self, obj):
+        photos = list(obj.photos.all())
+        return format_html_join(" ", "{}", ((_thumbnail(photo),) for photo in photos)) if photos else "-"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("author")
+            .prefetch_related("photos", people_prefetch("author"))
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InspectionAdminForm(KeptPhotosFormMixin, ScopedAdminForm):
     class Meta:
         model = Inspection
         fields = ("unit", "checklist", "inspected_on", "note")
@@ -319,24 +453,73 @@ class InspectionAdminForm(ScopedAdminForm):
 
 
 @admin.register(Inspection)
-class InspectionAdmin(ScopedModelAdmin):
+class InspectionAdmin(ScopedExcelExportMixin, ScopedModelAdmin):
     form = InspectionAdminForm
-    list_display = ("unit", "checklist", "inspected_on", "score", "items_summary", "inspector")
+    export_fields = (
+        "unit__name",
+        ("unit__code", _("unit code")),
+        ("unit__kind", _("unit kind")),
+        "checklist__name",
+        "inspected_on",
+        "score",
+        "items_met",
+        "items_total",
+        ("inspector__first_name", _("inspector")),
+        "inspector_unit__name",
+        "note",
+    )
+    list_display = ("unit", "checklist", "inspected_on", "score", "items_summary", "inspector_label")
     list_filter = (("checklist", admin.RelatedOnlyFieldListFilter), "unit__kind", InstituteFilter)
     list_select_related = ("unit", "checklist", "inspector")
     search_fields = ("unit__name", "unit__code", "note")
     date_hierarchy = "inspected_on"
     autocomplete_fields = ("unit",)
-    fields = ("unit", "checklist", "inspected_on", "inspector", "score", "items_met", "items_total", "note")
-    readonly_fields = ("inspector", "score", "items_met", "items_total")
-    inlines = (InspectionResultInline, InspectionPhotoInline)
+    readonly_fields = (
+        "inspector_label",
+        "inspector_unit",
+        "score",
+        "items_met",
+        "items_total",
+        "edit_deadline",
+    )
+    inlines = (InspectionResultInline, InspectionPhotoInline, InspectionFollowUpInline)
+    change_form_template = "admin/stations/inspection/change_form.html"
 
     @admin.display(description=_("items met"))
     def items_summary(self, obj):
         return f"{obj.items_met}/{obj.items_total}"
 
+    @admin.display(description=_("inspector"), ordering="inspector__first_name")
+    def inspector_label(self, obj):
+        return person_label(obj.inspector) or "-"
+
+    def scoped_queryset(self, request):
+        return super().scoped_queryset(request).prefetch_related(people_prefetch("inspector"))
+
+    @admin.display(description=_("open for correction until"))
+    def edit_deadline(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        return timezone.localtime(services.inspection_edit_deadline(obj)).strftime("%Y-%m-%d %H:%M")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("unit", "checklist", "inspected_on", "note", "add_photos", "kept_photos")
+        fields = ["unit", "checklist", "inspected_on", "inspector_label", "inspector_unit", "edit_deadline"]
+        fields += ["score", "items_met", "items_total", "note"]
+        if self.has_change_permission(request, obj):
+            fields += ["add_photos", "kept_photos"]
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"photo_owner": request.user})
+
     def unit_choices(self, request, db_field):
-        return Unit.objects.inspectable_by(request.user)
+        return Unit.objects.inspectable_by(request.user).with_active_standard()
+
+    def autocomplete_labels(self, units):
+        return services.unit_labels_with_township(units)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "checklist":
@@ -350,13 +533,42 @@ class InspectionAdmin(ScopedModelAdmin):
         return fields
 
     def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else (InspectionPhotoInline,)
+        return self.inlines if obj is not None else ()
+
+    # Whose inspection it is decides, not only where it is: the services say.
+    def has_add_permission(self, request):
+        return services.inspection_may_record_any(actor=request.user)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request)
+        return services.inspection_may_change(actor=request.user, inspection=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "follow_up_add_url": (
+                reverse("admin:stations_inspectionfollowup_add") + f"?inspection={obj.pk}"
+                if services.follow_up_may_add(actor=request.user, inspection=obj)
+                else None
+            ),
+            "change_refusal": services.inspection_refusal(actor=request.user, inspection=obj),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
+        data = self.submitted(form, exclude=("add_photos",))
+        photos = form.cleaned_data.get("add_photos") or []
         if change:
-            services.inspection_update(actor=request.user, inspection=obj, **self.submitted(form))
+            services.inspection_update(actor=request.user, inspection=obj, **data)
+            if photos:
+                services.photos_add(actor=request.user, inspection=obj, images=photos)
         else:
-            self.adopt(obj, services.inspection_record(actor=request.user, **self.submitted(form)))
+            self.adopt(obj, services.inspection_record(actor=request.user, photos=photos, **data))
 
     def save_formset(self, request, form, formset, change):
         actor, inspection = request.user, form.instance
@@ -374,12 +586,15 @@ class InspectionAdmin(ScopedModelAdmin):
                 (row.instance, row.changed_data) for row in formset.initial_forms if row.has_changed()
             ]
             return
-        _save_inline_rows(
-            formset,
-            add=lambda data: services.photo_add(actor=actor, inspection=inspection, **data),
-            update=lambda photo, data: services.photo_update(actor=actor, photo=photo, **data),
-            remove=lambda photo: services.photo_delete(actor=actor, photo=photo),
-        )
+        if formset.model is InspectionPhoto:
+            _save_inline_rows(
+                formset,
+                add=lambda data: services.photo_add(actor=actor, inspection=inspection, **data),
+                update=lambda photo, data: services.photo_update(actor=actor, photo=photo, **data),
+                remove=lambda photo: services.photo_delete(actor=actor, photo=photo),
+            )
+            return
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def service_delete(self, request, obj):
         services.inspection_delete(actor=request.user, inspection=obj)
@@ -388,6 +603,70 @@ class InspectionAdmin(ScopedModelAdmin):
         # The item rows exist only now: go straight to ticking them.
         self.message_user(request, _("Inspection created. Now mark each item met or not."))
         return HttpResponseRedirect(reverse("admin:stations_inspection_change", args=[obj.pk]))
+
+
+class FollowUpAdminForm(KeptPhotosFormMixin, ScopedAdminForm):
+    class Meta:
+        model = InspectionFollowUp
+        fields = ("inspection", "note")
+        widgets = {"note": forms.Textarea(attrs={"rows": 4})}
+
+
+@admin.register(InspectionFollowUp)
+class InspectionFollowUpAdmin(ScopedModelAdmin):
+    """Follow-ups (整改记录): added by those who run the inspected unit, then kept as written."""
+
+    form = FollowUpAdminForm
+    list_display = ("inspection", "created_at", "author_label", "short_note")
+    list_select_related = ("inspection__unit", "inspection__checklist", "author")
+    list_filter = (InstituteFilter,)
+    search_fields = ("inspection__unit__name", "note")
+    readonly_fields = ("created_at", "author_label", "evidence")
+
+    @admin.display(description=_("written by"))
+    def author_label(self, obj):
+        return person_label(obj.author) or "-"
+
+    def scoped_queryset(self, request):
+        return super().scoped_queryset(request).prefetch_related("photos", people_prefetch("author"))
+
+    @admin.display(description=_("rectification note"))
+    def short_note(self, obj):
+        return obj.note if len(obj.note) <= 40 else obj.note[:40] + "…"
+
+    @admin.display(description=_("evidence photos"))
+    def evidence(self, obj):
+        photos = list(obj.photos.all())
+        return format_html_join(" ", "{}", ((_thumbnail(photo),) for photo in photos)) if photos else "-"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("inspection", "note", "add_photos", "kept_photos")
+        return ("inspection", "created_at", "author_label", "note", "evidence")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"photo_owner": request.user})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "inspection":
+            kwargs["queryset"] = services.follow_up_inspections(actor=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        return {"inspection": request.GET.get("inspection", "")}
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a follow-up is a dated record: a later one corrects an earlier one
+
+    def save_model(self, request, obj, form, change):
+        data = self.submitted(form, exclude=("add_photos",))
+        photos = form.cleaned_data.get("add_photos") or []
+        self.adopt(obj, services.follow_up_add(actor=request.user, photos=photos, **data))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self.message_user(request, _("Follow-up added to the inspection."))
+        return HttpResponseRedirect(reverse("admin:stations_inspection_change", args=[obj.inspection_id]))
 
 
 # --- Roles ----------------------------------------------------------------------------------------
@@ -401,15 +680,33 @@ class RoleAssignmentAdminForm(ScopedAdminForm):
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(ScopedModelAdmin):
+    """Who holds which role, for reading and revoking. Roles are granted on the account's page
+    (kernel.admin_accounts with stations.admin_accounts); here only a system administrator adds one.
+    A revoke follows the account rule of stations.accounts: the account is one the user manages, and
+    its last role stays."""
+
     form = RoleAssignmentAdminForm
-    list_display = ("user", "role", "unit", "granted_by", "created_at")
+    list_display = ("user_label", "role", "unit", "granted_by_label", "created_at")
     list_filter = ("role", InstituteFilter)
     list_select_related = ("user", "unit", "granted_by")
     search_fields = ("user__username", "user__first_name", "user__last_name", "unit__name")
     autocomplete_fields = ("user", "unit")
 
-    # In the admin, roles are granted and revoked by system administrators: choosing the user means
-    # searching every account, which only they may do. The services also serve scoped grants elsewhere.
+    @admin.display(description=_("user"), ordering="user__first_name")
+    def user_label(self, obj):
+        return person_label(obj.user)
+
+    @admin.display(description=_("granted by"))
+    def granted_by_label(self, obj):
+        return person_label(obj.granted_by) or "-"
+
+    def scoped_queryset(self, request):
+        return (
+            super()
+            .scoped_queryset(request)
+            .prefetch_related(people_prefetch("user"), people_prefetch("granted_by"))
+        )
+
     def has_add_permission(self, request):
         return request.user.is_superuser
 
@@ -417,41 +714,17 @@ class RoleAssignmentAdmin(ScopedModelAdmin):
         return False  # an assignment is granted or revoked, never edited into another one
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        if request.user.is_superuser:
+            return True
+        if obj is None:
+            return kernel_accounts.manages_accounts(request.user)
+        return self.rule.can_change(request.user, obj) and kernel_accounts.may_manage(request.user, obj.user)
 
     def unit_choices(self, request, db_field):
         return Unit.objects.visible_to(request.user)
 
     def save_model(self, request, obj, form, change):
-        self.adopt(obj, services.role_grant(actor=request.user, **self.submitted(form)))
+        self.adopt(obj, station_accounts.staff_role_grant(actor=request.user, **self.submitted(form)))
 
     def service_delete(self, request, obj):
-        services.role_revoke(actor=request.user, assignment=obj)
-
-
-class RoleAssignmentInline(admin.TabularInline):
-    """The user's roles, shown on the account; granted and revoked under 角色授权."""
-
-    model = RoleAssignment
-    fk_name = "user"
-    extra = 0
-    fields = ("role", "unit", "granted_by", "created_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-User = get_user_model()
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    inlines = (RoleAssignmentInline,)
+        station_accounts.staff_role_revoke(actor=request.user, assignment=obj)

@@ -11,20 +11,19 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from kernel.admin_site import SafeAutocompleteSelect
+from kernel.admin_site import SafeAutocompleteSelect, ServiceRefusalAdminMixin
 from kernel.errors import ApplicationError
 from kernel.forms import ServiceFormMixin
 
 from .models import Unit
 from .scoping import Scope, ScopeRule, scope_for, scope_rule_of
-
-_REFUSAL_ATTR = "_service_refusal"
 
 
 class ScopedAdminForm(ServiceFormMixin, forms.ModelForm):
@@ -47,7 +46,7 @@ class ScopedAdminMixin:
         return self.model._default_manager.visible_to(request.user)
 
 
-class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ScopedModelAdmin(ServiceRefusalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     form = ScopedAdminForm
     list_per_page = 50
     # One COUNT per list page: the unfiltered total would be a second scan of the same scope.
@@ -85,6 +84,15 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def unit_choices(self, request, db_field):
         """The units a foreign key of this admin may point to."""
         return Unit.objects.changeable_by(request.user)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(field, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            # No editing of another record from inside this form (a popup that skips its own page's
+            # rules, and clutter on a phone): only a link to look at it.
+            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+        return field
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Unit:
@@ -125,21 +133,10 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         if not issubclass(form, ServiceFormMixin):
             raise ImproperlyConfigured(f"{type(self).__name__}.form must extend ScopedAdminForm")
-        refusal = getattr(request, _REFUSAL_ATTR, None)
+        refusal = self.service_refusal(request)
         if refusal is not None:
             form = type(form.__name__, (form,), {"service_error": refusal})
         return form
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as refusal:
-            if request.method != "POST" or hasattr(request, _REFUSAL_ATTR):
-                raise
-            # The service refused after the form was valid (a rule, or a race that only its locked
-            # re-check saw). The transaction is rolled back; show the same form with the refusal on it.
-            setattr(request, _REFUSAL_ATTR, refusal)
-            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

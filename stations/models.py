@@ -4,11 +4,13 @@ The tree is a materialized path: every unit stores the ids of its ancestors and 
 segments ("00000001/00000007/"), so a subtree is one indexed prefix query and tree order is path order.
 """
 
+import datetime
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,12 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kernel.models import TimeStampedModel
+from kernel.validators import validate_person_name, validate_phone
 
 from . import paths
 from .paths import PATH_SEGMENT_WIDTH  # noqa: F401 - part of this module's interface
 from .querysets import (
     CenterOwnedQuerySet,
     ChecklistItemQuerySet,
+    InspectionFollowUpQuerySet,
     InspectionPartQuerySet,
     InspectionQuerySet,
     RoleAssignmentQuerySet,
@@ -65,6 +69,11 @@ class PointCategory(models.TextChoices):
     OTHER = "other", _("Other venue")
 
 
+def short_unit_name(name: str) -> str:
+    """The name as people say it: "双溪街道新时代文明实践所" → "双溪街道所"."""
+    return name.replace("新时代文明实践", "") or name
+
+
 class Unit(TimeStampedModel):
     kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices, db_index=True)
     name = models.CharField(_("name"), max_length=100)
@@ -100,8 +109,12 @@ class Unit(TimeStampedModel):
         blank=True,
         validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
     )
-    contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    contact_person = models.CharField(
+        _("contact person"), max_length=50, blank=True, validators=[validate_person_name]
+    )
+    contact_phone = models.CharField(
+        _("contact phone"), max_length=30, blank=True, validators=[validate_phone]
+    )
     recognition_level = models.CharField(
         _("recognition level"), max_length=16, choices=RecognitionLevel.choices, blank=True, default=""
     )
@@ -140,6 +153,11 @@ class Unit(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def short_name(self) -> str:
+        """The name as people say it: "双溪街道新时代文明实践所" → "双溪街道所"."""
+        return short_unit_name(self.name)
 
     path_segment = staticmethod(paths.path_segment)
     path_prefixes = staticmethod(paths.path_prefixes)
@@ -242,6 +260,23 @@ class ChecklistItem(models.Model):
         return self.text
 
 
+# The practice centers were first piloted in 2018: an inspection dated earlier is a typing error.
+EARLIEST_INSPECTION_DATE = datetime.date(2018, 1, 1)
+
+
+def validate_not_in_future(value: datetime.date) -> None:
+    if value and value > timezone.localdate():
+        raise ValidationError(_("The date cannot be in the future."), code="future_date")
+
+
+def validate_not_before_centers(value: datetime.date) -> None:
+    if value and value < EARLIEST_INSPECTION_DATE:
+        raise ValidationError(
+            _("The date cannot be before %(date)s.") % {"date": EARLIEST_INSPECTION_DATE.isoformat()},
+            code="implausible_date",
+        )
+
+
 class Inspection(TimeStampedModel):
     """An inspection (督查) of one unit against one construction standard; the score is computed."""
 
@@ -262,7 +297,17 @@ class Inspection(TimeStampedModel):
         blank=True,  # none when the system recorded it (an import, the demo)
         related_name="inspections",
     )
-    inspected_on = models.DateField(_("inspection date"))
+    # The unit on whose behalf it was inspected (the inspector's own, above the inspected one): only the
+    # inspector or someone above that unit may change the inspection.
+    inspector_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("inspecting unit"),
+        on_delete=models.PROTECT,
+        related_name="inspections_made",
+    )
+    inspected_on = models.DateField(
+        _("inspection date"), validators=[validate_not_in_future, validate_not_before_centers]
+    )
     note = models.CharField(_("note"), max_length=1000, blank=True)
     items_met = models.PositiveSmallIntegerField(_("items met"), default=0, editable=False)
     items_total = models.PositiveSmallIntegerField(_("items in total"), default=0, editable=False)
@@ -278,6 +323,11 @@ class Inspection(TimeStampedModel):
         ordering = ["-inspected_on", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="inspection_score_0_100"),
+            models.CheckConstraint(
+                condition=Q(inspected_on__gte=EARLIEST_INSPECTION_DATE),
+                name="inspection_date_not_before_centers",
+                violation_error_message=_("The inspection date is before the practice centers existed."),
+            ),
         ]
         indexes = [models.Index(fields=["unit", "-inspected_on"], name="inspection_unit_date")]
 
@@ -332,6 +382,15 @@ class InspectionPhoto(TimeStampedModel):
         _("photo"), upload_to=evidence_upload_to, storage=protected_storage, max_length=200
     )
     caption = models.CharField(_("caption"), max_length=100, blank=True)
+    # Set for evidence that came with a follow-up (整改) rather than with the inspection itself.
+    follow_up = models.ForeignKey(
+        "InspectionFollowUp",
+        verbose_name=_("follow-up"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="photos",
+    )
 
     objects = InspectionPartQuerySet.as_manager()
 
@@ -342,6 +401,34 @@ class InspectionPhoto(TimeStampedModel):
 
     def __str__(self):
         return self.caption or self.image.name
+
+
+class InspectionFollowUp(TimeStampedModel):
+    """A dated follow-up to an inspection (整改记录): what the inspected unit did about it, with evidence.
+    Added by those who run the unit, never changing the inspection itself; kept as written."""
+
+    inspection = models.ForeignKey(
+        Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("written by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("rectification note"), max_length=1000)
+
+    objects = InspectionFollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inspection follow-up")
+        verbose_name_plural = _("inspection follow-ups")
+        ordering = ["inspection", "created_at", "id"]
+
+    def __str__(self):
+        return f"{self.inspection} · {timezone.localtime(self.created_at):%Y-%m-%d}"
 
 
 class Role(models.TextChoices):
@@ -396,4 +483,6 @@ class RoleAssignment(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.user} · {self.get_role_display()} · {self.unit}"
+        # The real name where there is one: people are shown by name, not by login (stations.people).
+        name = self.user.first_name or self.user.get_username()
+        return f"{name} · {self.get_role_display()} · {self.unit}"

@@ -1,6 +1,12 @@
 """Chainable filters, read like sentences. Each scoped model's queryset declares its scope rule here, once."""
 
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Substr
+
+from .paths import PATH_SEGMENT_WIDTH
 from .scoping import Capability, ScopedQuerySet, ScopeRule, scope_for
+
+PATH_STEP = PATH_SEGMENT_WIDTH + 1
 
 
 class UnitQuerySet(ScopedQuerySet):
@@ -25,6 +31,18 @@ class UnitQuerySet(ScopedQuerySet):
         """Units the user may inspect: strictly below their own."""
         return self.filter(scope_for(user).q(capability=Capability.INSPECTIONS_RECORD, below=True))
 
+    def with_active_standard(self):
+        """Active units for which their center has an active construction standard of their kind."""
+        from .models import Checklist
+
+        return self.active().filter(
+            Exists(
+                Checklist.objects.active().filter(
+                    unit_kind=OuterRef("kind"), center__path=Substr(OuterRef("path"), 1, PATH_STEP)
+                )
+            )
+        )
+
 
 class CenterOwnedQuerySet(ScopedQuerySet):
     """Reference data of a center (platforms, standards): read by all under it, changed by its county."""
@@ -42,14 +60,32 @@ class ChecklistItemQuerySet(ScopedQuerySet):
 
 
 class InspectionQuerySet(ScopedQuerySet):
-    # An inspection is recorded from above: by those holding a unit above the inspected one.
-    scope_rule = ScopeRule(lookup="unit", capability=Capability.INSPECTIONS_RECORD, below=True)
+    # An inspection is recorded from above, by those holding a unit above the inspected one, and belongs
+    # to its inspector: a level below the inspector's unit never rewrites it.
+    scope_rule = ScopeRule(
+        lookup="unit",
+        capability=Capability.INSPECTIONS_RECORD,
+        below=True,
+        maker="inspector",
+        maker_unit="inspector_unit",
+    )
 
 
 class InspectionPartQuerySet(ScopedQuerySet):
     """Results and photos follow their inspection."""
 
-    scope_rule = ScopeRule(lookup="inspection__unit", capability=Capability.INSPECTIONS_RECORD, below=True)
+    scope_rule = ScopeRule(
+        lookup="inspection__unit",
+        capability=Capability.INSPECTIONS_RECORD,
+        below=True,
+        maker="inspection__inspector",
+        maker_unit="inspection__inspector_unit",
+    )
+
+
+class InspectionFollowUpQuerySet(ScopedQuerySet):
+    # A follow-up (整改) is written by whoever runs the inspected unit, or anyone above it.
+    scope_rule = ScopeRule(lookup="inspection__unit", capability=Capability.UNITS_CHANGE)
 
 
 class RoleAssignmentQuerySet(ScopedQuerySet):

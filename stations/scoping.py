@@ -222,28 +222,63 @@ class ScopeRule:
     center (platforms, standards), read by everyone under the center and changed only with `capability`
     on the center itself. Otherwise a row is seen where its unit is, and changed where the user holds
     `capability` for its unit (strictly below the user's own units when `below`).
+
+    `maker` and `maker_unit` make a record belong to whoever made it, inside the subtree too: the user
+    who made it (`maker`, a foreign key to the user) and the unit on whose behalf (`maker_unit`). Then
+    only the maker, or someone whose scope strictly contains the maker's unit, changes it: a level below
+    never rewrites the level above's record. A row the system made (no maker) belongs to its unit's
+    holders.
     """
 
     lookup: str
     capability: str
     below: bool = False
     owned_by_center: bool = False
+    maker: str = ""
+    maker_unit: str = ""
 
     def unit_of(self, obj):
-        value = obj
-        for part in filter(None, self.lookup.split("__")):
-            value = getattr(value, part, None)
-        return value
+        return self._follow(obj, self.lookup)
 
     def visible_q(self, scope: Scope) -> Q:
         if self.owned_by_center:
             return scope.center_q(self.lookup)
         return scope.q(self.lookup)
 
-    def changeable_q(self, scope: Scope) -> Q:
+    def changeable_q(self, scope: Scope, user=None) -> Q:
         if self.owned_by_center:
             return scope.center_q(self.lookup, self.capability)
-        return scope.q(self.lookup, capability=self.capability, below=self.below)
+        q = scope.q(self.lookup, capability=self.capability, below=self.below)
+        if self.maker_unit and not scope.is_global:
+            made_above_or_by_system = scope.q(self.maker_unit, capability=self.capability, below=True) | (
+                Q(**{f"{self.maker}__isnull": True}) & scope.q(self.maker_unit, capability=self.capability)
+            )
+            if user is not None and user.pk is not None:
+                made_above_or_by_system |= Q(**{f"{self.maker}_id": user.pk})
+            q &= made_above_or_by_system
+        return q
+
+    def made_by_or_below(self, user, obj) -> bool:
+        """The maker rule in Python: `user` made `obj`, or holds more than the unit it was made for."""
+        if not self.maker_unit:
+            return True
+        scope = scope_for(user)
+        if scope.is_global:
+            return True
+        maker_id = self._follow(obj, f"{self.maker}_id")
+        if maker_id is not None and user is not None and maker_id == user.pk:
+            return True
+        maker_unit = self._follow(obj, self.maker_unit)
+        if maker_unit is None:
+            return False
+        return scope.contains(maker_unit, capability=self.capability, below=maker_id is not None)
+
+    @staticmethod
+    def _follow(obj, lookup: str):
+        value = obj
+        for part in filter(None, lookup.split("__")):
+            value = getattr(value, part, None)
+        return value
 
     def can_change(self, user, obj=None) -> bool:
         """Whether `user` may change `obj`, or (obj None) whether they may change such rows anywhere."""
@@ -255,7 +290,9 @@ class ScopeRule:
             return scope.is_global
         if self.owned_by_center:
             return scope.owns_center(unit.pk, self.capability)
-        return scope.contains(unit, capability=self.capability, below=self.below)
+        return scope.contains(unit, capability=self.capability, below=self.below) and self.made_by_or_below(
+            user, obj
+        )
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -267,7 +304,7 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(self.scope_rule.visible_q(scope_for(user)))
 
     def changeable_by(self, user):
-        return self.filter(self.scope_rule.changeable_q(scope_for(user)))
+        return self.filter(self.scope_rule.changeable_q(scope_for(user), user))
 
 
 def scope_rule_of(model) -> ScopeRule:

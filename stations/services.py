@@ -8,9 +8,11 @@ ApplicationError, which the admin shows as a form error and the API as a 400.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, ProtectedError, Q, Sum, Value
 from django.db.models.functions import Concat, Substr
@@ -22,6 +24,7 @@ from kernel.errors import ApplicationError
 from kernel.files import delete_file_on_commit
 from kernel.images import IntakeImage, image_intake
 from kernel.services import lock_one, model_save, model_update, model_validate, only_fields
+from kernel.uploads import StagedUpload, staged_upload_take
 
 from .models import (
     ADMIN_ROLES,
@@ -30,6 +33,7 @@ from .models import (
     Checklist,
     ChecklistItem,
     Inspection,
+    InspectionFollowUp,
     InspectionPhoto,
     InspectionResult,
     Platform,
@@ -37,9 +41,13 @@ from .models import (
     RoleAssignment,
     Unit,
     UnitKind,
+    short_unit_name,
 )
-from .paths import root_id
-from .scoping import Capability, can, forget_scope, require, scope_for
+from .paths import PATH_SEGMENT_WIDTH, root_id
+from .scoping import Capability, can, forget_scope, require, scope_for, scope_rule_of
+from .selectors import forget_county_name
+
+PATH_STEP = PATH_SEGMENT_WIDTH + 1
 
 # --- Units ----------------------------------------------------------------------------------------
 
@@ -112,6 +120,49 @@ def _check_placement(*, actor, kind: str, parent: Unit | None) -> None:
         )
 
 
+def unit_kinds_under(parent: Unit | None) -> list[UnitKind]:
+    """The kinds of unit that may hang under `parent` (None: the root of a new tree)."""
+    parent_kind = parent.kind if parent is not None else None
+    return [
+        UnitKind(kind)
+        for kind, allowed in ALLOWED_PARENT_KINDS.items()
+        if (parent_kind in allowed if parent_kind else not allowed)
+    ]
+
+
+def unit_kinds_creatable(*, actor) -> list[UnitKind]:
+    """The kinds of unit `actor` may add somewhere: a station admin only ever adds points."""
+    if actor is None or scope_for(actor).is_global:
+        return list(UnitKind)
+    parent_kinds = set(
+        Unit.objects.changeable_by(actor).values_list("kind", flat=True).distinct().order_by()
+    )
+    return [
+        UnitKind(kind)
+        for kind, allowed in ALLOWED_PARENT_KINDS.items()
+        if parent_kinds.intersection(allowed)
+    ]
+
+
+def unit_default_parent(*, actor) -> Unit | None:
+    """Where `actor` most likely adds a unit: the topmost unit they run that may have sub-units."""
+    return Unit.objects.changeable_by(actor).exclude(kind=UnitKind.POINT).order_by("depth", "path").first()
+
+
+def unit_code_suggest(*, parent: Unit, kind: str) -> str:
+    """The next free code under `parent`, from its code: SC-03 › SC-03-001 (a station), SC-03-001-01 (a
+    point), SC-03-P01 (a point right under an institute)."""
+    letter = "P" if kind == UnitKind.POINT and parent.kind == UnitKind.INSTITUTE else ""
+    width = 3 if kind == UnitKind.STATION else 2
+    prefix = f"{parent.code}-{letter}"
+    taken = set(Unit.objects.filter(code__startswith=prefix).values_list("code", flat=True))
+    numbers = [int(code[len(prefix) :]) for code in taken if code[len(prefix) :].isdigit()]
+    number = max(numbers, default=0) + 1
+    while f"{prefix}{number:0{width}d}" in taken:
+        number += 1
+    return f"{prefix}{number:0{width}d}"
+
+
 def _lock_trees(*paths: str) -> None:
     """Serialize moves within the trees they touch by locking the trees' centers, in id order.
 
@@ -127,13 +178,22 @@ def _changed_meanwhile():
 
 
 @transaction.atomic
-def unit_create(*, actor, kind: str, name: str, code: str, parent: Unit | None = None, **fields) -> Unit:
+def unit_create(
+    *, actor, kind: str, name: str, code: str = "", parent: Unit | None = None, **fields
+) -> Unit:
+    """Add a unit; with no `code`, the next free one under its parent's is given."""
     if parent is not None:
-        # Lock the parent so a concurrent move cannot change the path we are about to copy.
+        # Lock the parent so a concurrent move cannot change the path we are about to copy, and two
+        # units added under it at once get different codes.
         parent = Unit.objects.select_for_update().get(pk=parent.pk)
     _check_placement(actor=actor, kind=kind, parent=parent)
     if parent is not None:
         require(actor, Capability.UNITS_CHANGE, parent, field="parent")
+    code = (code or "").strip()
+    if not code:
+        if parent is None:
+            raise ApplicationError(_("Give the practice center a code."), field="code")
+        code = unit_code_suggest(parent=parent, kind=kind)
     only_fields(fields, UNIT_FIELDS, "a unit")
     unit = Unit(kind=kind, name=name, code=code, parent=parent, **fields)
     unit.depth = parent.depth + 1 if parent else 0
@@ -142,6 +202,8 @@ def unit_create(*, actor, kind: str, name: str, code: str, parent: Unit | None =
     model_save(unit)
     unit.path = (parent.path if parent else "") + Unit.path_segment(unit.pk)
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
+    if kind == UnitKind.CENTER:
+        forget_county_name()
     return unit
 
 
@@ -214,6 +276,8 @@ def unit_update(*, actor, unit: Unit, **fields) -> Unit:
             depth=F("depth") + (current.depth - old_depth),
             updated_at=timezone.now(),
         )
+    if current.kind == UnitKind.CENTER:
+        forget_county_name()
     return current
 
 
@@ -238,6 +302,8 @@ def unit_delete(*, actor, unit: Unit) -> None:
             unit.delete()
     except ProtectedError as error:  # a record of a later feature that refers to the unit
         raise refused from error
+    if unit.kind == UnitKind.CENTER:
+        forget_county_name()
 
 
 # --- Platforms and standards: reference data of a center ------------------------------------------------
@@ -389,12 +455,77 @@ def _require_inspector(actor, unit: Unit) -> None:
     )
 
 
+def _inspecting_unit(actor, unit: Unit) -> Unit:
+    """The unit on whose behalf `actor` inspects `unit`: the topmost they hold above it. The system and
+    system administrators inspect on behalf of the practice center."""
+    if actor is None or scope_for(actor).is_global:
+        return Unit.objects.get(pk=root_id(unit.path))
+    roots = scope_for(actor).roots_for(Capability.INSPECTIONS_RECORD)
+    return Unit.objects.get(path=next(root for root in roots if unit.path.startswith(root)))
+
+
+def inspection_edit_deadline(inspection: Inspection):
+    """When a recorded inspection stops being changeable: it is the record of that day's visit."""
+    return inspection.created_at + datetime.timedelta(days=settings.INSPECTION_EDIT_DAYS)
+
+
+def inspection_refusal(*, actor, inspection: Inspection) -> ApplicationError | None:
+    """Why `actor` may not change or delete `inspection`, or None if they may. Only its inspector, or
+    someone whose scope strictly contains the inspecting unit, changes it, and only while it is recent."""
+    if actor is None:
+        return None
+    if not scope_for(actor).contains(inspection.unit, capability=Capability.INSPECTIONS_RECORD, below=True):
+        return ApplicationError(_("You may only inspect units below your own."), field="unit")
+    if not scope_rule_of(Inspection).made_by_or_below(actor, inspection):
+        return ApplicationError(
+            _(
+                "This inspection was recorded by %(unit)s; only its inspector or an administrator above "
+                "may change it. Add a follow-up instead."
+            )
+            % {"unit": inspection.inspector_unit.name}
+        )
+    if not actor.is_superuser and timezone.now() > inspection_edit_deadline(inspection):
+        return ApplicationError(
+            _("An inspection is locked %(days)d days after it was recorded.")
+            % {"days": settings.INSPECTION_EDIT_DAYS}
+        )
+    return None
+
+
+def inspection_may_change(*, actor, inspection: Inspection) -> bool:
+    return inspection_refusal(actor=actor, inspection=inspection) is None
+
+
+def inspection_may_record_any(*, actor) -> bool:
+    """Whether `actor` has anything to inspect: a unit below their own that a standard applies to."""
+    return Unit.objects.inspectable_by(actor).with_active_standard().exists()
+
+
+def unit_labels_with_township(units) -> dict[int, str]:
+    """Each unit's name with its township, as a choice reads best: "甲一村站（甲镇所）"; one query."""
+    township_paths = {unit.path[: 2 * PATH_STEP] for unit in units if unit.depth >= 2}
+    townships = dict(Unit.objects.filter(path__in=township_paths).values_list("path", "name"))
+    labels = {}
+    for unit in units:
+        township = townships.get(unit.path[: 2 * PATH_STEP]) if unit.depth >= 2 else None
+        labels[unit.pk] = f"{unit.short_name}（{short_unit_name(township)}）" if township else unit.name
+    return labels
+
+
 @transaction.atomic
 def inspection_record(
-    *, actor, unit: Unit, checklist: Checklist, inspected_on, met_item_ids=(), note: str = ""
+    *,
+    actor,
+    unit: Unit,
+    checklist: Checklist,
+    inspected_on,
+    met_item_ids=(),
+    note: str = "",
+    photos=(),
 ) -> Inspection:
     """Record an inspection: one result per item of the standard, with the item's text and weight copied
-    (so later edits of the standard do not rewrite past scores); the items in `met_item_ids` are met."""
+    (so later edits of the standard do not rewrite past scores); the items in `met_item_ids` are met.
+    `photos` are evidence images (uploads, or files kept from an earlier try of the same form)."""
     # Locked as stored now, unit first: a re-kind of the unit or of the standard's unit kind waits for
     # us (each checks for inspections under its own lock), and a standard retired meanwhile stays retired.
     unit = lock_one(Unit, unit.pk)
@@ -413,7 +544,12 @@ def inspection_record(
     if root_id(unit.path) != checklist.center_id:
         raise ApplicationError(_("This standard belongs to another practice center."), field="checklist")
     inspection = Inspection(
-        unit=unit, checklist=checklist, inspected_on=inspected_on, note=note, inspector=actor
+        unit=unit,
+        checklist=checklist,
+        inspected_on=inspected_on,
+        note=note,
+        inspector=actor,
+        inspector_unit=_inspecting_unit(actor, unit),
     )
     model_validate(inspection)
     model_save(inspection)
@@ -428,6 +564,7 @@ def inspection_record(
             for item in items
         ]
     )
+    _photos_add(inspection, photos)
     return inspection_score_refresh(inspection=inspection)
 
 
@@ -437,8 +574,10 @@ def _check_item_ids(given, known: set[int]) -> None:
 
 
 def _locked_inspection(actor, inspection_id: int) -> Inspection:
-    inspection = lock_one(Inspection.objects.select_related("unit"), inspection_id)
-    _require_inspector(actor, inspection.unit)
+    inspection = lock_one(Inspection.objects.select_related("unit", "inspector_unit"), inspection_id)
+    refusal = inspection_refusal(actor=actor, inspection=inspection)
+    if refusal is not None:
+        raise refusal
     return inspection
 
 
@@ -453,9 +592,9 @@ def _locked_photo(actor, photo_id: int) -> InspectionPhoto:
     return lock_one(InspectionPhoto.objects.filter(inspection=inspection), photo_id)
 
 
-def _intake(image) -> IntakeImage:
+def _intake(image, *, field: str = "image") -> IntakeImage:
     # An IntakeImage is made only by the intake itself (the admin form checks the upload early).
-    return image if isinstance(image, IntakeImage) else image_intake(image, field="image")
+    return image if isinstance(image, IntakeImage) else image_intake(image, field=field)
 
 
 @transaction.atomic
@@ -531,21 +670,41 @@ def inspection_score_refresh(*, inspection: Inspection) -> Inspection:
 MAX_PHOTOS_PER_INSPECTION = 30
 
 
-@transaction.atomic
-def photo_add(*, actor, inspection: Inspection, image, caption: str = "") -> InspectionPhoto:
-    """Add an evidence photo: checked and cleaned by the one image intake (real format, size, no EXIF)."""
-    inspection = _locked_inspection(actor, inspection.pk)
+def _photo_store(inspection: Inspection, image, *, caption: str = "", follow_up=None, field="image"):
+    """Store one evidence photo of a locked inspection: checked and cleaned by the one image intake
+    (real format, size, no EXIF). A photo kept from an earlier try of a form is taken over and its
+    staging copy removed once this commits."""
     if inspection.photos.count() >= MAX_PHOTOS_PER_INSPECTION:
         raise ApplicationError(
             _("An inspection keeps at most %(count)d photos.") % {"count": MAX_PHOTOS_PER_INSPECTION},
-            field="image",
+            field=field,
         )
-    photo = InspectionPhoto(inspection=inspection, caption=caption)
-    model_validate(photo, exclude=["image"])
-    content = _intake(image)
+    photo = InspectionPhoto(inspection=inspection, caption=caption, follow_up=follow_up)
+    model_validate(photo, exclude=["image", "follow_up"])
+    staged = image if isinstance(image, StagedUpload) else None
+    content = staged_upload_take(staged=staged, field=field) if staged else _intake(image, field=field)
     photo.image.save(content.name, content, save=False)
     model_save(photo)
     return photo
+
+
+def _photos_add(inspection: Inspection, images, *, follow_up=None) -> None:
+    for image in images:
+        _photo_store(inspection, image, follow_up=follow_up, field="add_photos")
+
+
+@transaction.atomic
+def photo_add(*, actor, inspection: Inspection, image, caption: str = "") -> InspectionPhoto:
+    """Add an evidence photo to an inspection one may change."""
+    inspection = _locked_inspection(actor, inspection.pk)
+    return _photo_store(inspection, image, caption=caption)
+
+
+@transaction.atomic
+def photos_add(*, actor, inspection: Inspection, images) -> None:
+    """Add several evidence photos at once."""
+    inspection = _locked_inspection(actor, inspection.pk)
+    _photos_add(inspection, images)
 
 
 @transaction.atomic
@@ -570,6 +729,41 @@ def photo_delete(*, actor, photo: InspectionPhoto) -> None:
     storage, name = photo.image.storage, photo.image.name
     photo.delete()
     delete_file_on_commit(storage, name)
+
+
+# --- Follow-ups (整改) -------------------------------------------------------------------------------
+
+FOLLOW_UP_FIELDS = ("note",)
+
+
+def follow_up_may_add(*, actor, inspection: Inspection) -> bool:
+    return can(actor, Capability.UNITS_CHANGE, inspection.unit)
+
+
+def follow_up_inspections(*, actor):
+    """The inspections `actor` may add a follow-up to: those of the units they run or are above."""
+    return Inspection.objects.filter(
+        scope_for(actor).q("unit", capability=Capability.UNITS_CHANGE)
+    ).select_related("unit", "checklist")
+
+
+@transaction.atomic
+def follow_up_add(*, actor, inspection: Inspection, note: str, photos=()) -> InspectionFollowUp:
+    """Add a dated follow-up (整改记录) to an inspection: what the unit did about it, with evidence. The
+    inspection itself stays as its inspector recorded it."""
+    inspection = lock_one(Inspection.objects.select_related("unit"), inspection.pk)
+    require(
+        actor,
+        Capability.UNITS_CHANGE,
+        inspection.unit,
+        field="inspection",
+        message=_("Only those who run the inspected unit, or are above it, may add a follow-up."),
+    )
+    follow_up = InspectionFollowUp(inspection=inspection, author=actor, note=note.strip())
+    model_validate(follow_up)
+    model_save(follow_up)
+    _photos_add(inspection, photos, follow_up=follow_up)
+    return follow_up
 
 
 # --- Roles ----------------------------------------------------------------------------------------

@@ -38,9 +38,10 @@ def inspection_change_data(inspection, **photo):
         "note": "",
         "results-TOTAL_FORMS": str(len(results)),
         "results-INITIAL_FORMS": str(len(results)),
-        "photos-TOTAL_FORMS": "1",
+        "photos-TOTAL_FORMS": "0",
         "photos-INITIAL_FORMS": "0",
-        "photos-0-caption": "门牌",
+        "follow_ups-TOTAL_FORMS": "0",
+        "follow_ups-INITIAL_FORMS": "0",
     }
     for i, result in enumerate(results):
         data.update({f"results-{i}-id": result.pk, f"results-{i}-inspection": inspection.pk})

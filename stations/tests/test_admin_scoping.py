@@ -312,7 +312,7 @@ def test_role_grants_in_the_admin_go_through_the_service(client, tree, people, d
     )
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
-        "unit": ["数据查看员只能授予在文明实践中心、文明实践所、文明实践站上。"]
+        "unit": ["数据查看员只能设在文明实践中心、文明实践所、文明实践站。"]
     }
 
 
@@ -325,13 +325,15 @@ def test_role_grants_in_the_admin_go_through_the_service(client, tree, people, d
         ("post", "admin:stations_unit_add", {"parent": "abc", "kind": "station", "name": "x", "code": "X"}),
     ],
 )
-def test_a_value_that_is_not_an_id_in_an_autocomplete_field_is_no_500(client, people, method, url_name, data):
-    client.force_login(people.inst_a)
+def test_a_value_that_is_not_an_id_in_an_autocomplete_field_is_no_500(
+    client, people, reference, method, url_name, data
+):
+    client.force_login(people.inst_a)  # with a standard to inspect against, so the add page is offered
     response = getattr(client, method)(reverse(url_name), data)
     assert response.status_code == 200
     if method == "post":
         assert response.context["adminform"].form.errors["parent"] == [
-            "选择一个有效的选项： 该选择不在可用的选项中。"
+            "请选择有效的选项：所选值不在可选范围内。"
         ]
 
 
@@ -383,7 +385,7 @@ def test_a_duplicate_code_that_slips_past_the_check_is_a_field_refusal(tree):
     from kernel.services import model_save
 
     twin = Unit(kind=UnitKind.POINT, name="双胞胎", code=tree.a1a.code, parent=tree.a1, path="~twin", depth=3)
-    assert_refused(model_save, twin, field="code", message="具有 编码 的 单位 已存在。")
+    assert_refused(model_save, twin, field="code", message="已存在相同编码的单位。")
 
 
 def test_a_deactivated_unit_is_not_inspected(tree, people, reference):
@@ -408,9 +410,9 @@ def test_setting_results_takes_the_same_queries_for_3_items_and_for_30(tree, peo
             actor=None, unit=tree.a1, checklist=checklist, inspected_on="2026-11-01"
         )
         met = list(checklist.items.values_list("pk", flat=True))
-        forget_scope(people.inst_a)
+        forget_scope(people.county)  # what the system recorded belongs to the center
         with CaptureQueriesContext(connection) as queries:
-            services.inspection_results_set(actor=people.inst_a, inspection=inspection, met_item_ids=met)
+            services.inspection_results_set(actor=people.county, inspection=inspection, met_item_ids=met)
         assert Inspection.objects.get(pk=inspection.pk).items_met == len(met)
         return len(queries)
 

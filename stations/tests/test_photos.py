@@ -46,7 +46,7 @@ def _stored(photo):
 
 def test_an_admin_upload_is_stored_without_its_gps(client, people, inspection):
     client.force_login(people.inst_a)
-    data = inspection_change_data(inspection, **{"photos-0-image": _jpeg_with_gps()})
+    data = inspection_change_data(inspection, add_photos=[_jpeg_with_gps()])
     response = client.post(reverse("admin:stations_inspection_change", args=[inspection.pk]), data)
     assert response.status_code == 302
     stored = _stored(inspection.photos.get())
@@ -63,14 +63,17 @@ def test_a_gif_named_jpg_is_refused_in_the_admin(client, people, inspection):
         "note": "",
         "results-TOTAL_FORMS": "0",
         "results-INITIAL_FORMS": "0",
-        "photos-TOTAL_FORMS": "1",
+        "photos-TOTAL_FORMS": "0",
         "photos-INITIAL_FORMS": "0",
-        "photos-0-image": fake,
+        "follow_ups-TOTAL_FORMS": "0",
+        "follow_ups-INITIAL_FORMS": "0",
+        "add_photos": [fake],
     }
     response = client.post(reverse("admin:stations_inspection_change", args=[inspection.pk]), data)
     assert response.status_code == 200
-    errors = [form.errors for form in response.context["inline_admin_formsets"][-1].formset.forms]
-    assert errors[0]["image"] == ["不接受 GIF 格式的图片，请上传以下格式之一的照片：JPEG, PNG, WebP。"]
+    assert response.context["adminform"].form.errors["add_photos"] == [
+        "photo.jpg: 不接受 GIF 格式的图片，请上传以下格式之一的照片：JPEG, PNG, WebP。"
+    ]
     assert not inspection.photos.exists()
 
 

@@ -78,10 +78,16 @@ def test_related_models_are_scoped_by_their_declared_unit(tree, people, referenc
     for unit in (tree.a1, tree.b1):
         inspection_record(actor=None, unit=unit, checklist=reference.checklist, inspected_on="2026-11-01")
     assert [i.unit for i in Inspection.objects.visible_to(people.inst_a)] == [tree.a1]
-    # Inspections are changed from above: the station admin sees its own, the institute changes it.
+    # Inspections are changed from above: the station admin sees its own and changes none. What the
+    # system recorded belongs to the center: the county changes it, the institute below does not.
     assert Inspection.objects.visible_to(people.station_a1).count() == 1
     assert not Inspection.objects.changeable_by(people.station_a1).exists()
-    assert Inspection.objects.changeable_by(people.inst_a).count() == 1
+    assert not Inspection.objects.changeable_by(people.inst_a).exists()
+    assert Inspection.objects.changeable_by(people.county).count() == 2
+    own = inspection_record(
+        actor=people.inst_a, unit=tree.a2, checklist=reference.checklist, inspected_on="2026-11-01"
+    )
+    assert list(Inspection.objects.changeable_by(people.inst_a)) == [own]
 
 
 def test_below_leaves_out_the_users_own_units(tree, people):

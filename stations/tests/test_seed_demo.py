@@ -14,6 +14,7 @@ from stations.models import (
     Checklist,
     ChecklistItem,
     Inspection,
+    InspectionFollowUp,
     InspectionResult,
     Platform,
     RecognitionLevel,
@@ -155,11 +156,11 @@ def test_the_demo_accounts_sign_in_with_the_printed_password_and_hold_their_role
         "station": (Role.STATION_ADMIN, "SC-01-001"),
     }
     admin = authenticate(username="admin", password=PASSWORD)
-    assert admin is not None and admin.is_superuser and admin.is_staff and admin.last_name
+    assert admin is not None and admin.is_superuser and admin.is_staff and admin.first_name == "林志远"
     for username, (role, code) in expected.items():
         user = authenticate(username=username, password=PASSWORD)
         assert user is not None and user.is_staff and not user.is_superuser
-        assert user.first_name and user.last_name
+        assert len(user.first_name) == 3 and not user.last_name  # the whole real name, in one field
         assert list(user.roles.values_list("role", "unit__code")) == [(role, code)]
     shuangxi = get_user_model().objects.get(username="shuangxi")
     assert scope_for(shuangxi).contains(units["SC-01-001"]) and not scope_for(shuangxi).contains(
@@ -192,9 +193,17 @@ def test_the_tables_are_analyzed_after_seeding():
 def test_inspections_are_recorded_by_the_county_admin_and_their_scores_vary():
     seed()
 
-    inspections = Inspection.objects.filter(checklist__center__code="SC").select_related("unit", "inspector")
+    inspections = Inspection.objects.filter(checklist__center__code="SC").select_related(
+        "unit", "inspector", "inspector_unit"
+    )
     assert 25 <= inspections.count() <= 40
-    assert {i.inspector.username for i in inspections} == {"county"}
+    # The county inspects; one township inspects one of its own stations, on its own behalf.
+    by = {(i.inspector.username, i.inspector_unit.code) for i in inspections}
+    assert by == {("county", "SC"), ("shuangxi", "SC-01")}
+    assert sum(i.inspector.username == "shuangxi" for i in inspections) == 1
+    # The demo station answered the county's inspection with a follow-up, leaving it as recorded.
+    follow_up = InspectionFollowUp.objects.select_related("author", "inspection__inspector").get()
+    assert (follow_up.author.username, follow_up.inspection.inspector.username) == ("station", "county")
     assert {i.unit.kind for i in inspections} == {UnitKind.STATION}
     assert {i.items_total for i in inspections} == {8}
     scores = {i.score for i in inspections}
@@ -249,3 +258,15 @@ def test_refuses_to_run_with_debug_off_unless_forced(db, settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo", quiet=True, stdout=io.StringIO())
     assert not Unit.objects.exists()
+
+
+def test_a_demo_account_of_an_earlier_run_gets_its_whole_real_name(django_user_model):
+    seed()
+    django_user_model.objects.filter(username="county").update(first_name="丽华", last_name="黄")
+    out = seed(quiet=False)
+    county = django_user_model.objects.get(username="county")
+    assert (county.first_name, county.last_name) == ("黄丽华", "")
+    assert "1 renamed" in out
+    before = snapshot()
+    seed()
+    assert snapshot() == before

@@ -191,7 +191,7 @@ def test_admin_role_needs_the_matching_unit_kind_and_makes_staff(tree):
     assert_refused(
         services.role_grant,
         field="unit",
-        message="实践所管理员只能授予在文明实践所上。",
+        message="文明实践所管理员只能设在文明实践所。",
         actor=None,
         user=user,
         role=Role.INSTITUTE_ADMIN,
@@ -394,7 +394,7 @@ def test_an_old_inspection_stays_editable_after_its_standard_is_retired(tree, pe
         inspected_on=datetime.date(2026, 3, 5),
     )
     services.checklist_update(actor=people.county, checklist=reference.checklist, is_active=False)
-    services.inspection_update(actor=people.inst_a, inspection=inspection, note="补充说明")
+    services.inspection_update(actor=people.county, inspection=inspection, note="补充说明")
     assert Inspection.objects.get(pk=inspection.pk).note == "补充说明"
     assert_refused(
         services.inspection_record,

@@ -2,6 +2,7 @@
 and the demo logins. Every row is looked up by its code or natural key first, so a second run changes nothing.
 """
 
+import datetime
 import time
 import unicodedata
 
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 
+from kernel import accounts
 from kernel.errors import ApplicationError
 from stations import demo_data, services
 from stations.models import ADMIN_ROLES, Checklist, Inspection, Platform, Role, Unit, UnitKind
@@ -45,6 +47,8 @@ class Command(BaseCommand):
             accounts, accounts_created = self._seed_accounts(units)
         with transaction.atomic():
             inspections_created = self._seed_inspections(plan, units, checklist, actor=accounts["county"])
+        with transaction.atomic():
+            inspections_created += self._seed_ownership(units, checklist, accounts)
 
         # Fresh statistics, so the planner picks the path index for subtrees from the first request on.
         with connection.cursor() as cursor:
@@ -58,7 +62,7 @@ class Command(BaseCommand):
             "accounts": accounts_created,
         }
         seconds = time.monotonic() - started
-        if any(created.values()):
+        if any(created.values()) or self.renamed:
             summary = ", ".join(f"{count} {what}" for what, count in created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo county ready in {seconds:.1f} s; created {summary}."))
         else:
@@ -165,15 +169,14 @@ class Command(BaseCommand):
         user_model = get_user_model()
         wanted = demo_data.ACCOUNTS
         users = user_model.objects.in_bulk([account.username for account in wanted], field_name="username")
-        created = 0
+        created = renamed = 0
         for account in wanted:
             if account.username not in users:
                 # One hash for all demo accounts: hashing is slow on purpose, and the password is public.
                 self.demo_hash = self.demo_hash or make_password(demo_data.PASSWORD)
                 user = user_model(
                     username=account.username,
-                    first_name=account.first_name,
-                    last_name=account.last_name,
+                    first_name=account.real_name,
                     # The viewer reads the API with a token; only administrators use the admin.
                     is_staff=account.role is None or account.role in ADMIN_ROLES,
                     is_superuser=account.role is None,
@@ -182,11 +185,25 @@ class Command(BaseCommand):
                 user.save()
                 users[account.username] = user
                 created += 1
+            else:
+                renamed += self._name_demo_account(users[account.username], account)
             if account.role is not None:
                 services.role_grant(
                     actor=None, user=users[account.username], role=account.role, unit=units[account.unit_code]
                 )
+        self.renamed = renamed
+        if renamed:
+            self._progress(f"  accounts: {renamed} renamed to their whole real name")
         return users, created
+
+    @staticmethod
+    def _name_demo_account(user, account: demo_data.Account) -> int:
+        """An account an earlier demo made with its name split in two ("丽华" and "黄") gets the whole name
+        in the one field the portal shows; any other account keeps its name as it is."""
+        if user.first_name == account.real_name or user.last_name + user.first_name != account.real_name:
+            return 0
+        accounts.account_update(actor=None, user=user, first_name=account.real_name, last_name="")
+        return 1
 
     def _seed_inspections(self, plan, units: dict[str, Unit], checklist: Checklist, *, actor) -> int:
         item_ids = dict(checklist.items.values_list("text", "pk"))
@@ -207,6 +224,37 @@ class Command(BaseCommand):
             )
             created += 1
         self._progress(f"  inspections: {len(plan.inspections)} ({created} new)")
+        return created
+
+    # Whose inspection it is: the township inspects one of its stations itself, and the demo station
+    # answers the county's inspection with a dated follow-up (整改记录) instead of rewriting it.
+    TOWNSHIP_INSPECTION = ("shuangxi", "SC-01-002", datetime.date(2026, 11, 10), "镇督查组走访，资料齐全。")
+    COUNTY_INSPECTION = ("county", "SC-01-001", datetime.date(2026, 11, 12), "县督查组抽查：学习书籍不足。")
+    FOLLOW_UP = ("station", "已补齐学习书籍 120 册，制度已上墙。")
+
+    def _seed_ownership(self, units: dict[str, Unit], checklist: Checklist, accounts) -> int:
+        created = 0
+        items = list(checklist.items.order_by("order"))
+        recorded = {}
+        for username, code, day, note in (self.TOWNSHIP_INSPECTION, self.COUNTY_INSPECTION):
+            unit, actor = units[code], accounts[username]
+            inspection = Inspection.objects.filter(unit=unit, inspected_on=day, inspector=actor).first()
+            if inspection is None:
+                inspection = services.inspection_record(
+                    actor=actor,
+                    unit=unit,
+                    checklist=checklist,
+                    inspected_on=day,
+                    met_item_ids=[item.pk for item in (items[:-1] if username == "county" else items)],
+                    note=note,
+                )
+                created += 1
+            recorded[username] = inspection
+        username, note = self.FOLLOW_UP
+        county_inspection = recorded["county"]
+        if not county_inspection.follow_ups.filter(note=note).exists():
+            services.follow_up_add(actor=accounts[username], inspection=county_inspection, note=note)
+        self._progress(f"  inspections by the township and follow-ups: {created} new")
         return created
 
     def _print_logins(self, users, units: dict[str, Unit]) -> None:
