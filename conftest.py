@@ -93,6 +93,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
+def _no_county_name_from_another_test():
+    # The county's name is cached across requests, and the cache outlives each test's database.
+    from django.core.cache import cache
+
+    from stations.selectors import COUNTY_NAME_CACHE_KEY
+
+    cache.delete(COUNTY_NAME_CACHE_KEY)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The real hasher costs ~0.3 s a user on purpose; tests make dozens of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -88,6 +88,7 @@ class KeptPhotosFormMixin(forms.Form):
 
     class Media:
         css = {"all": ["css/admin-photos.css"]}
+
     add_photos = MultipleImageField(
         label=gettext_lazy("photos"),
         help_text=gettext_lazy("Pick several at once. They are kept if the form comes back with an error."),

@@ -134,13 +134,9 @@ def unit_kinds_creatable(*, actor) -> list[UnitKind]:
     """The kinds of unit `actor` may add somewhere: a station admin only ever adds points."""
     if actor is None or scope_for(actor).is_global:
         return list(UnitKind)
-    parent_kinds = set(
-        Unit.objects.changeable_by(actor).values_list("kind", flat=True).distinct().order_by()
-    )
+    parent_kinds = set(Unit.objects.changeable_by(actor).values_list("kind", flat=True).distinct().order_by())
     return [
-        UnitKind(kind)
-        for kind, allowed in ALLOWED_PARENT_KINDS.items()
-        if parent_kinds.intersection(allowed)
+        UnitKind(kind) for kind, allowed in ALLOWED_PARENT_KINDS.items() if parent_kinds.intersection(allowed)
     ]
 
 
@@ -178,9 +174,7 @@ def _changed_meanwhile():
 
 
 @transaction.atomic
-def unit_create(
-    *, actor, kind: str, name: str, code: str = "", parent: Unit | None = None, **fields
-) -> Unit:
+def unit_create(*, actor, kind: str, name: str, code: str = "", parent: Unit | None = None, **fields) -> Unit:
     """Add a unit; with no `code`, the next free one under its parent's is given."""
     if parent is not None:
         # Lock the parent so a concurrent move cannot change the path we are about to copy, and two

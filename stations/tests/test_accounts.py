@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 from kernel import accounts
 from kernel.testing import assert_refused
 from stations import accounts as staff
-from stations.models import Role, RoleAssignment, UnitKind
-from stations.models import short_unit_name
+from stations.models import Role, RoleAssignment, UnitKind, short_unit_name
 from stations.people import person_label, prefetch_people, roles_summary
 from stations.tests.factories import TEST_PASSWORD, make_user
 

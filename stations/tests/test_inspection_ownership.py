@@ -103,7 +103,7 @@ def test_an_institutes_inspection_is_changed_by_its_inspector_and_from_above_onl
         inspection=inspection,
         note="下级改写",
         field="unit",
-        message="只能督查本单位以下的单位。",
+        message="只能督查本单位的下级单位。",
     )
     assert Inspection.objects.get(pk=inspection.pk).note == "县里复核"
     # The querysets say the same as the services.
