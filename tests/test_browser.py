@@ -2,21 +2,13 @@
 
 import pytest
 
-from stations.tests.factories import TEST_PASSWORD
+from tests.browser import admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _login(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-
-
 def test_station_admin_sees_only_its_subtree_in_the_admin(page, live_server, tree, people, output_path):
-    _login(page, live_server, "station_a1")
+    admin_login(page, live_server, "station_a1")
     page.goto(f"{live_server.url}/admin/stations/unit/")
     names = [text.strip(" └") for text in page.locator("#result_list tbody th").all_inner_texts()]
     page.screenshot(path=f"{output_path}/station-admin-units.png", full_page=True)
@@ -48,7 +40,7 @@ def test_on_a_phone_a_station_admin_sees_another_station_with_the_phone_masked(
     role_grant(actor=None, user=people.nobody, role=Role.VIEWER, unit=tree.center)
     role_grant(actor=None, user=people.nobody, role=Role.STATION_ADMIN, unit=tree.b1)
     page.set_viewport_size({"width": 390, "height": 844})
-    _login(page, live_server, "nobody")
+    admin_login(page, live_server, "nobody")
     page.goto(f"{live_server.url}/admin/stations/unit/{tree.a1.pk}/change/")
     page.screenshot(path=f"{output_path}/foreign-station-phone.png", full_page=True)
     assert "138****5678" in page.content() and "13812345678" not in page.content()

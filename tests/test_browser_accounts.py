@@ -2,19 +2,11 @@
 
 import pytest
 
-from stations.tests.factories import TEST_PASSWORD
+from tests.browser import admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "Cun-zhan-2026!"
-
-
-def _login(page, live_server, username, password=TEST_PASSWORD):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (390, 844)])
@@ -23,7 +15,7 @@ def test_an_institute_admin_creates_a_station_admin_who_sees_only_its_station(
 ):
     page.set_viewport_size({"width": width, "height": height})
     shot = f"{output_path}/accounts-{width}"
-    _login(page, live_server, "inst_a")
+    admin_login(page, live_server, "inst_a")
 
     page.goto(f"{live_server.url}/admin/auth/user/")
     page.screenshot(path=f"{shot}-1-list.png", full_page=True)
@@ -50,7 +42,7 @@ def test_an_institute_admin_creates_a_station_admin_who_sees_only_its_station(
     page.click("#logout-form button")
     page.wait_for_url(f"{live_server.url}/admin/logout/")
 
-    _login(page, live_server, "a1_wang", NEW_PASSWORD)
+    admin_login(page, live_server, "a1_wang", NEW_PASSWORD)
     page.goto(f"{live_server.url}/admin/stations/unit/")
     names = [text.strip(" └") for text in page.locator("#result_list tbody th").all_inner_texts()]
     page.screenshot(path=f"{shot}-4-units.png", full_page=True)

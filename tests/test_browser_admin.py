@@ -3,24 +3,16 @@ behind a toggle at the top, and the active filters as chips."""
 
 import pytest
 
-from stations.tests.factories import TEST_PASSWORD
+from tests.browser import admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def test_change_list_on_a_phone_shows_cards_a_filter_toggle_and_chips(
     page, live_server, tree, people, output_path
 ):
     page.set_viewport_size({"width": 390, "height": 844})
-    _login(page, live_server, "county")
+    admin_login(page, live_server, "county")
     page.screenshot(path=f"{output_path}/admin-index-phone.png", full_page=True)
     assert tree.center.name in page.locator("#site-name").inner_text()
 
@@ -75,7 +67,7 @@ def test_change_form_on_a_phone_fits_the_screen(page, live_server, tree, people,
         inspected_on=datetime.date(2026, 10, 8),
     )
     page.set_viewport_size({"width": 390, "height": 844})
-    _login(page, live_server, "county")
+    admin_login(page, live_server, "county")
     page.goto(f"{live_server.url}/admin/stations/unit/{tree.a1.pk}/change/")
     page.screenshot(path=f"{output_path}/admin-unit-form-phone.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -5,19 +5,9 @@ import io
 import openpyxl
 import pytest
 
-from stations.tests.factories import TEST_PASSWORD
+from tests.browser import VIEWPORTS, admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
-
-
-def _login(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -36,7 +26,7 @@ def test_institute_admin_exports_and_maps_exactly_its_township(
         ),
     )
     page.set_viewport_size(VIEWPORTS[viewport])
-    _login(page, live_server, "inst_a")
+    admin_login(page, live_server, "inst_a")
     page.goto(f"{live_server.url}/admin/stations/unit/")
     page.wait_for_selector("#unit-map[data-state=ready]")
 
@@ -77,8 +67,8 @@ def test_institute_admin_exports_and_maps_exactly_its_township(
 
 
 def test_filtered_list_exports_and_maps_the_filtered_rows(page, live_server, tree, people, output_path):
-    page.set_viewport_size(VIEWPORTS["laptop"])
-    _login(page, live_server, "inst_a")
+    page.set_viewport_size(VIEWPORTS["desktop"])
+    admin_login(page, live_server, "inst_a")
     page.goto(f"{live_server.url}/admin/stations/unit/?kind__exact=station")
     page.wait_for_selector("#unit-map[data-state=ready]")
     assert page.locator("#unit-map path.unit-marker").count() == 1  # A1; A2 has no coordinates

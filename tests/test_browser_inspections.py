@@ -9,25 +9,15 @@ from PIL import Image
 
 from stations import services
 from stations.models import Inspection, Unit
-from stations.tests.factories import TEST_PASSWORD
+from tests.browser import VIEWPORTS, admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture(params=sorted(VIEWPORTS))
 def viewport(request, page):
     page.set_viewport_size(VIEWPORTS[request.param])
     return request.param
-
-
-def _login(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def _png(path, colour):
@@ -48,7 +38,7 @@ def test_an_institute_admin_cannot_change_the_countys_inspection(
         met_item_ids=[reference.checklist.items.first().pk],
         note="县督查组抽查",
     )
-    _login(page, live_server, "inst_a")
+    admin_login(page, live_server, "inst_a")
     page.goto(f"{live_server.url}/admin/stations/inspection/{inspection.pk}/change/")
     page.screenshot(path=f"{output_path}/county-inspection-{viewport}.png", full_page=True)
     assert page.get_by_role("note").inner_text().startswith("该督查由顺昌县新时代文明实践中心记录")
@@ -70,7 +60,7 @@ def test_an_institute_admin_cannot_change_the_countys_inspection(
 def test_an_institute_admin_adds_a_station_with_the_generated_code(
     page, live_server, tree, people, viewport, output_path
 ):
-    _login(page, live_server, "inst_a")
+    admin_login(page, live_server, "inst_a")
     page.goto(f"{live_server.url}/admin/stations/unit/add/")
     expected = f"{tree.a.code}-001"
     page.wait_for_function(f"document.getElementById('id_code').value === '{expected}'")
@@ -89,7 +79,7 @@ def test_an_institute_admin_adds_a_station_with_the_generated_code(
 def test_photos_picked_before_an_error_are_kept(
     page, live_server, tree, people, reference, viewport, output_path, tmp_path
 ):
-    _login(page, live_server, "inst_a")
+    admin_login(page, live_server, "inst_a")
     page.goto(f"{live_server.url}/admin/stations/inspection/add/")
     page.locator(".field-unit .select2-selection").click()
     page.locator(".select2-search__field").fill("甲一")
