@@ -481,3 +481,13 @@ def test_bad_query_strings_never_give_a_server_error(client, tree, people, name,
         _workbook(response)
     if response.status_code == 302:
         assert response["Location"].startswith(reverse(f"admin:{name.replace('_export', '_changelist')}"))
+
+
+@pytest.mark.parametrize("view", ["changelist", "map", "export"])
+def test_a_masked_phone_cannot_be_guessed_through_a_filter(client, tree, people, view):
+    Unit.objects.filter(pk=tree.b1.pk).update(contact_phone="13900001111")
+    services.role_grant(actor=None, user=people.station_a1, role=Role.VIEWER, unit=tree.center)
+    client.force_login(people.station_a1)  # sees the county, sees phones only in its own station
+    response = client.get(reverse(f"admin:stations_unit_{view}"), {"contact_phone__startswith": "1390"})
+    assert response.status_code == 400
+    assert "13900001111" not in response.content.decode(errors="replace")
