@@ -394,6 +394,19 @@ def _thumbnail(photo):
     )
 
 
+class FollowUpDisplay:
+    """How a follow-up shows, on its own page and inside its inspection's."""
+
+    @admin.display(description=_("evidence photos"))
+    def evidence(self, obj):
+        photos = list(obj.photos.all())
+        return format_html_join(" ", "{}", ((_thumbnail(photo),) for photo in photos)) if photos else "-"
+
+    @admin.display(description=_("written by"))
+    def author_label(self, obj):
+        return person_label(obj.author) or "-"
+
+
 class InspectionPhotoInline(ScopedInline, admin.TabularInline):
     """The inspection's own evidence photos, as thumbnails; new ones come through the form's photo
     field, several at once."""
@@ -415,22 +428,13 @@ class InspectionPhotoInline(ScopedInline, admin.TabularInline):
         return False
 
 
-class InspectionFollowUpInline(ScopedInline, admin.StackedInline):
+class InspectionFollowUpInline(FollowUpDisplay, ScopedInline, admin.StackedInline):
     """The follow-ups (整改) added after the inspection, read-only: each is a dated record of its own."""
 
     model = InspectionFollowUp
     fields = ("created_at", "author_label", "note", "evidence")
     readonly_fields = fields
     extra = 0
-
-    @admin.display(description=_("written by"))
-    def author_label(self, obj):
-        return person_label(obj.author) or "-"
-
-    @admin.display(description=_("evidence photos"))
-    def evidence(self, obj):
-        photos = list(obj.photos.all())
-        return format_html_join(" ", "{}", ((_thumbnail(photo),) for photo in photos)) if photos else "-"
 
     def get_queryset(self, request):
         return (
@@ -499,7 +503,14 @@ class InspectionAdmin(ScopedExcelExportMixin, ScopedModelAdmin):
         return person_label(obj.inspector) or "-"
 
     def scoped_queryset(self, request):
-        return super().scoped_queryset(request).prefetch_related(people_prefetch("inspector"))
+        # The inspecting unit is read by every permission check of a row (whose inspection it is).
+        return (
+            super()
+            .scoped_queryset(request)
+            # Named whole: a queryset that selects anything itself gets no list_select_related.
+            .select_related("unit", "checklist", "inspector", "inspector_unit")
+            .prefetch_related(people_prefetch("inspector"))
+        )
 
     @admin.display(description=_("open for correction until"))
     def edit_deadline(self, obj):
@@ -552,18 +563,13 @@ class InspectionAdmin(ScopedExcelExportMixin, ScopedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return self.has_change_permission(request, obj)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        extra_context = {
-            **(extra_context or {}),
-            "follow_up_add_url": (
-                reverse("admin:stations_inspectionfollowup_add") + f"?inspection={obj.pk}"
-                if services.follow_up_may_add(actor=request.user, inspection=obj)
-                else None
-            ),
-            "change_refusal": services.inspection_refusal(actor=request.user, inspection=obj),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:  # the inspection the page already loaded: no second lookup
+            context["change_refusal"] = services.inspection_refusal(actor=request.user, inspection=obj)
+            if services.follow_up_may_add(actor=request.user, inspection=obj):
+                add_url = reverse("admin:stations_inspectionfollowup_add")
+                context["follow_up_add_url"] = f"{add_url}?inspection={obj.pk}"
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         data = self.submitted(form, exclude=("add_photos",))
@@ -618,7 +624,7 @@ class FollowUpAdminForm(KeptPhotosFormMixin, ScopedAdminForm):
 
 
 @admin.register(InspectionFollowUp)
-class InspectionFollowUpAdmin(ScopedModelAdmin):
+class InspectionFollowUpAdmin(FollowUpDisplay, ScopedModelAdmin):
     """Follow-ups (整改记录): added by those who run the inspected unit, then kept as written."""
 
     form = FollowUpAdminForm
@@ -628,21 +634,12 @@ class InspectionFollowUpAdmin(ScopedModelAdmin):
     search_fields = ("inspection__unit__name", "note")
     readonly_fields = ("created_at", "author_label", "evidence")
 
-    @admin.display(description=_("written by"))
-    def author_label(self, obj):
-        return person_label(obj.author) or "-"
-
     def scoped_queryset(self, request):
         return super().scoped_queryset(request).prefetch_related("photos", people_prefetch("author"))
 
     @admin.display(description=_("rectification note"))
     def short_note(self, obj):
         return obj.note if len(obj.note) <= 40 else obj.note[:40] + "…"
-
-    @admin.display(description=_("evidence photos"))
-    def evidence(self, obj):
-        photos = list(obj.photos.all())
-        return format_html_join(" ", "{}", ((_thumbnail(photo),) for photo in photos)) if photos else "-"
 
     def get_fields(self, request, obj=None):
         if obj is None:

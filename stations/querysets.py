@@ -3,10 +3,8 @@
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Substr
 
-from .paths import PATH_SEGMENT_WIDTH
+from .paths import path_length
 from .scoping import Capability, ScopedQuerySet, ScopeRule, scope_for
-
-PATH_STEP = PATH_SEGMENT_WIDTH + 1
 
 
 class UnitQuerySet(ScopedQuerySet):
@@ -38,7 +36,7 @@ class UnitQuerySet(ScopedQuerySet):
         return self.active().filter(
             Exists(
                 Checklist.objects.active().filter(
-                    unit_kind=OuterRef("kind"), center__path=Substr(OuterRef("path"), 1, PATH_STEP)
+                    unit_kind=OuterRef("kind"), center__path=Substr(OuterRef("path"), 1, path_length(depth=0))
                 )
             )
         )
@@ -74,13 +72,7 @@ class InspectionQuerySet(ScopedQuerySet):
 class InspectionPartQuerySet(ScopedQuerySet):
     """Results and photos follow their inspection."""
 
-    scope_rule = ScopeRule(
-        lookup="inspection__unit",
-        capability=Capability.INSPECTIONS_RECORD,
-        below=True,
-        maker="inspection__inspector",
-        maker_unit="inspection__inspector_unit",
-    )
+    scope_rule = InspectionQuerySet.scope_rule.through("inspection")
 
 
 class InspectionFollowUpQuerySet(ScopedQuerySet):

@@ -11,7 +11,7 @@ The rule is fail-closed: no role, an inactive user or a role on the wrong kind o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from django.db import models
@@ -236,6 +236,16 @@ class ScopeRule:
     owned_by_center: bool = False
     maker: str = ""
     maker_unit: str = ""
+
+    def through(self, relation: str) -> ScopeRule:
+        """The same rule for rows that belong to a row of this rule's model, reached by `relation`."""
+        prefix = lambda lookup: f"{relation}__{lookup}" if lookup else relation  # noqa: E731
+        return replace(
+            self,
+            lookup=prefix(self.lookup),
+            maker=prefix(self.maker) if self.maker else "",
+            maker_unit=prefix(self.maker_unit) if self.maker_unit else "",
+        )
 
     def unit_of(self, obj):
         return self._follow(obj, self.lookup)

@@ -43,11 +43,9 @@ from .models import (
     UnitKind,
     short_unit_name,
 )
-from .paths import PATH_SEGMENT_WIDTH, root_id
+from .paths import path_length, root_id
 from .scoping import Capability, can, forget_scope, require, scope_for, scope_rule_of
 from .selectors import forget_county_name
-
-PATH_STEP = PATH_SEGMENT_WIDTH + 1
 
 # --- Units ----------------------------------------------------------------------------------------
 
@@ -497,12 +495,13 @@ def inspection_may_record_any(*, actor) -> bool:
 
 def unit_labels_with_township(units) -> dict[int, str]:
     """Each unit's name with its township, as a choice reads best: "甲一村站（甲镇所）"; one query."""
-    township_paths = {unit.path[: 2 * PATH_STEP] for unit in units if unit.depth >= 2}
+    township = path_length(depth=1)
+    township_paths = {unit.path[:township] for unit in units if unit.depth >= 2}
     townships = dict(Unit.objects.filter(path__in=township_paths).values_list("path", "name"))
     labels = {}
     for unit in units:
-        township = townships.get(unit.path[: 2 * PATH_STEP]) if unit.depth >= 2 else None
-        labels[unit.pk] = f"{unit.short_name}（{short_unit_name(township)}）" if township else unit.name
+        name = townships.get(unit.path[:township]) if unit.depth >= 2 else None
+        labels[unit.pk] = f"{unit.short_name}（{short_unit_name(name)}）" if name else unit.name
     return labels
 
 

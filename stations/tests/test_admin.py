@@ -25,9 +25,12 @@ def world(tree, people, reference):
     inspect = lambda unit, checklist: services.inspection_record(  # noqa: E731
         actor=people.county, unit=unit, checklist=checklist, inspected_on=datetime.date(2026, 10, 8)
     )
+    inspections = (inspect(tree.a1, reference.checklist), inspect(tree.b1, reference.checklist))
+    follow_up = lambda inspection: services.follow_up_add(actor=None, inspection=inspection, note="已整改")  # noqa: E731
     return {
         "unit": (tree.a1, tree.b1),
-        "inspection": (inspect(tree.a1, reference.checklist), inspect(tree.b1, reference.checklist)),
+        "inspection": inspections,
+        "inspectionfollowup": tuple(follow_up(inspection) for inspection in inspections),
         "roleassignment": (
             RoleAssignment.objects.get(user=people.station_a1),
             RoleAssignment.objects.get(user=people.inst_b),
@@ -43,13 +46,13 @@ def _changelist(client, model):
     return set(response.context["cl"].result_list)
 
 
-@pytest.mark.parametrize("model", ["unit", "inspection", "roleassignment", "platform", "checklist"])
+@pytest.mark.parametrize(
+    "model", ["unit", "inspection", "inspectionfollowup", "roleassignment", "platform", "checklist"]
+)
 @pytest.mark.parametrize("who", ["inst_a", "station_a1"])
 def test_lists_show_only_own_side_and_the_other_side_is_404(client, people, world, model, who):
     client.force_login(getattr(people, who))
     mine, theirs = world[model]
-    if who == "station_a1" and model == "inspection":
-        mine = world[model][0]  # the inspection of station A1 itself
     rows = _changelist(client, model)
     assert mine in rows
     assert theirs not in rows
