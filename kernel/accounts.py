@@ -134,7 +134,7 @@ SUPERUSER_FIELDS = ("username", "last_name", "is_staff", "is_superuser", "groups
 _MANY = ("groups", "user_permissions")
 
 
-def _validate_password(password: str, user, *, field: str = "password") -> None:
+def validate_new_password(password: str, user, *, field: str = "password") -> None:
     try:
         password_validation.validate_password(password, user)
     except ValidationError as error:
@@ -157,7 +157,7 @@ def account_build(*, username: str, real_name: str, password: str, email: str = 
     model_validate(user, exclude=["password"])
     if model._default_manager.filter(username__iexact=username).exists():
         raise ApplicationError(_("A user with that username already exists."), field="username")
-    _validate_password(password, user)
+    validate_new_password(password, user)
     user.set_password(password)
     model_save(user)
     return user
@@ -236,7 +236,7 @@ def account_password_set(*, actor, user, password: str | None):
             raise ApplicationError(_("Only a system administrator may change this."), field="password1")
         user.set_unusable_password()
     else:
-        _validate_password(password, user, field="password1")
+        validate_new_password(password, user, field="password1")
         user.set_password(password)
     user.save(update_fields=["password"])
     return user

@@ -9,6 +9,12 @@ class KernelConfig(AppConfig):
     name = "kernel"
     verbose_name = _("Kernel")
 
+    def ready(self):
+        from kernel.pii import install_log_record_factory
+
+        # Every process that sets Django up (web, Celery worker and beat, manage.py, pytest) scrubs its logs.
+        install_log_record_factory()
+
 
 class PortalAxesConfig(AxesConfig):
     """django-axes (the login lockout), under a Chinese name in the admin."""

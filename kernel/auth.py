@@ -1,16 +1,20 @@
 """Login protection: the lockout after repeated failed logins (django-axes), its answer, and the unlock.
 
 Failures count per (username, client IP) pair; settings.py holds the limit, the cool-off and how the client
-IP is found behind a proxy.
+IP is found behind a proxy. A login that is not a password login (a phone and an SMS code) is counted and
+locked by the same records through `login_is_locked`, `login_failed` and `login_succeeded`.
 """
 
 from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
-from axes.helpers import get_cool_off
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_cool_off, get_credentials
 from axes.utils import reset
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import login
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
@@ -80,3 +84,39 @@ def login_unlock(*, username: str) -> int:
 
     For the admin that manages the account; the failures stay in the access failure log."""
     return reset(username=username)
+
+
+# --- Logins without a password (an SMS code) ---------------------------------------------------------
+# The password logins reach axes through authenticate(): LoginLockoutBackend asks before any password is
+# tried, and Django sends user_login_failed when none matches. A code login does the same by hand.
+
+
+def login_is_locked(request: HttpRequest, username: str) -> bool:
+    """Whether (username, this client's IP) is locked out, by failures of any login (admin, API, SMS code).
+
+    Ask before checking a code, and answer a locked pair with `lockout_response(request)` (or a form error
+    with `lockout_message(lockout_minutes(request))`) whatever the code.
+    """
+    if not settings.AXES_ENABLED:
+        return False
+    return not AxesProxyHandler.is_allowed(request, get_credentials(username))
+
+
+def login_failed(request: HttpRequest, username: str) -> None:
+    """Count one failed login of `username` from this client: a wrong, expired or spent code.
+
+    Django's signal, as authenticate() sends it, so axes records it as it records a wrong password. The
+    failure that reaches the limit marks the request, and axes' middleware answers it with the lockout.
+    """
+    user_login_failed.send(sender=__name__, credentials=get_credentials(username), request=request)
+
+
+def login_succeeded(request: HttpRequest, user) -> None:
+    """Sign `user` in after a login that is not a password login (use it instead of django's login()).
+
+    The caller has checked the code and that the account is active (login() checks neither).
+
+    login() sends user_logged_in, on which axes writes the access log and forgets the pair's failures
+    (AXES_RESET_ON_SUCCESS). The model backend is named because the code, not a backend, checked the user.
+    """
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")

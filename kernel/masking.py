@@ -9,3 +9,11 @@ def mask_phone(phone: str) -> str:
     if len(phone) >= 10:
         return f"{phone[:3]}****{phone[-4:]}"
     return f"{phone[:2]}****{phone[-2:]}" if len(phone) > 4 else "****"
+
+
+def mask_id_number(number: str) -> str:
+    """Enough to tell two people apart on a list, never enough to use: 3501**********1234."""
+    number = number or ""
+    if len(number) <= 8:
+        return "*" * len(number)
+    return f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}"

@@ -412,3 +412,113 @@ def test_the_admin_who_manages_an_account_lifts_its_lockout(client, tree, people
     manager.force_login(people.inst_a)
     assert manager.post(changelist, action).status_code == 302
     assert logged_in(admin_login(Client(), "station_a1", TEST_PASSWORD))
+
+
+# --- logins without a password (an SMS code) ---------------------------------------------------------
+
+PHONE = "13812345678"
+SMS_LOGIN_URL = "/accounts/login/sms/"
+
+
+def code_request(phone=PHONE, ip=HERE, code="000000"):
+    """A code login as the page posts it; each try is a request of its own, as in the browser."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.test import RequestFactory
+
+    request = RequestFactory().post(SMS_LOGIN_URL, {"phone": phone, "code": code}, REMOTE_ADDR=ip)
+    SessionMiddleware(lambda request: None).process_request(request)
+    return request
+
+
+def test_code_failures_lock_the_pair_at_the_limit():
+    from kernel.auth import login_failed, login_is_locked
+
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        request = code_request()
+        assert not login_is_locked(request, PHONE)
+        login_failed(request, PHONE)
+        assert not request.axes_locked_out
+    attempt = AccessAttempt.objects.get(username=PHONE)
+    assert (attempt.ip_address, attempt.path_info) == (HERE, SMS_LOGIN_URL)
+    assert attempt.failures_since_start == settings.AXES_FAILURE_LIMIT - 1
+    last = code_request()
+    assert not login_is_locked(last, PHONE)
+    login_failed(last, PHONE)
+    # The failure that reaches the limit marks its request: axes' middleware answers it with the lockout.
+    assert last.axes_locked_out is True
+    assert login_is_locked(code_request(), PHONE)
+    assert AccessFailureLog.objects.filter(username=PHONE, locked_out=True).count() == 1
+    # Only that pair: another address, another phone are free.
+    assert not login_is_locked(code_request(ip=ELSEWHERE), PHONE)
+    assert not login_is_locked(code_request(phone="13987654321"), "13987654321")
+
+
+def test_the_attempt_record_keeps_no_phone_or_code_from_the_form():
+    from kernel.auth import login_failed
+
+    login_failed(code_request(code="482916"), PHONE)
+    post_data = AccessAttempt.objects.get(username=PHONE).post_data
+    assert "phone=" in post_data and "code=" in post_data
+    assert PHONE not in post_data and "482916" not in post_data
+
+
+def test_code_failures_and_password_failures_count_together(client):
+    from kernel.auth import login_failed, login_is_locked
+
+    make_user(PHONE, is_staff=True)
+    lock_admin(client, PHONE, times=settings.AXES_FAILURE_LIMIT - 1)
+    login_failed(code_request(), PHONE)
+    assert login_is_locked(code_request(), PHONE)
+    # Locked by codes, the right password is refused too.
+    assert_locked_page(admin_login(client, PHONE, TEST_PASSWORD))
+
+
+def test_a_lockout_from_password_failures_locks_the_code_login(client, staff):
+    from kernel.auth import login_is_locked
+
+    lock_admin(client, "clerk", times=settings.AXES_FAILURE_LIMIT)
+    assert login_is_locked(code_request(phone="clerk"), "clerk")
+    assert not login_is_locked(code_request(phone="clerk", ip=ELSEWHERE), "clerk")
+
+
+def test_a_code_lockout_ends_after_the_cool_off_and_with_the_unlock():
+    from kernel.auth import login_failed, login_is_locked
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login_failed(code_request(), PHONE)
+    assert login_is_locked(code_request(), PHONE)
+    AccessAttempt.objects.filter(username=PHONE).update(
+        attempt_time=datetime.datetime.now(datetime.UTC)
+        - settings.AXES_COOLOFF_TIME
+        - datetime.timedelta(seconds=1)
+    )
+    assert not login_is_locked(code_request(), PHONE)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login_failed(code_request(), PHONE)
+    assert login_is_locked(code_request(), PHONE)
+    assert login_unlock(username=PHONE) == 1
+    assert not login_is_locked(code_request(), PHONE)
+
+
+def test_a_code_login_signs_in_and_forgets_the_failures():
+    from kernel.auth import login_failed, login_succeeded
+
+    user = make_user(PHONE)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        login_failed(code_request(), PHONE)
+    request = code_request()
+    login_succeeded(request, user)
+    assert request.session["_auth_user_id"] == str(user.pk)
+    assert request.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+    assert not AccessAttempt.objects.filter(username=PHONE).exists()
+    assert AccessLog.objects.filter(username=PHONE, ip_address=HERE, path_info=SMS_LOGIN_URL).exists()
+
+
+def test_with_axes_off_nothing_is_locked(settings):
+    from kernel.auth import login_failed, login_is_locked
+
+    settings.AXES_ENABLED = False
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login_failed(code_request(), PHONE)
+    assert not AccessAttempt.objects.exists()
+    assert not login_is_locked(code_request(), PHONE)
