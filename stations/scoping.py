@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
@@ -50,7 +50,8 @@ _ADMIN = frozenset(
 )
 
 # Role (its stored value) → the capabilities it carries in the subtree of its unit. Seeing the subtree
-# comes with every role; a role missing here grants nothing at all.
+# comes with every role; a role missing here grants nothing at all. Later apps add their capabilities to
+# these roles with `extend_role_capabilities`.
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     "county_admin": _ADMIN | {Capability.REFERENCE_CHANGE, Capability.ROLES_GRANT},
     "institute_admin": _ADMIN | {Capability.ROLES_GRANT},
@@ -58,6 +59,24 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     # Dashboards and other systems: read-only, and no personal data.
     "viewer": frozenset(),
 }
+
+
+# Grants on other trees than the unit tree (a team leader's team and its sub-teams): kind of tree →
+# role → capabilities, and the source of the rows, registered by the app that owns the tree.
+_TREE_ROLE_CAPABILITIES: dict[str, dict[str, frozenset[str]]] = {}
+_TREE_GRANT_SOURCES: dict[str, object] = {}
+
+
+def extend_role_capabilities(role: str, capabilities) -> None:
+    """A later app's capabilities for a role on units (e.g. volunteers.change for the admins)."""
+    ROLE_CAPABILITIES[role] = ROLE_CAPABILITIES.get(role, frozenset()) | frozenset(capabilities)
+
+
+def register_tree_grants(tree: str, *, roles: dict[str, frozenset[str]], source) -> None:
+    """Roles on another tree of materialized paths (teams): `source(user)` is a queryset of
+    (role, path) pairs, read in the same query as the user's roles on units (a UNION)."""
+    _TREE_ROLE_CAPABILITIES[tree] = dict(roles)
+    _TREE_GRANT_SOURCES[tree] = source
 
 
 def _minimal_roots(paths) -> tuple[str, ...]:
@@ -80,6 +99,8 @@ class Scope:
 
     is_global: bool = False
     grants: tuple[tuple[str, frozenset[str]], ...] = ()  # (root path, capabilities)
+    # Grants on other trees: (tree, root path, capabilities), e.g. ("team", "00000003/", {...}).
+    tree_grants: tuple[tuple[str, str, frozenset[str]], ...] = ()
     _by_capability: dict = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
@@ -99,7 +120,43 @@ class Scope:
 
     @property
     def is_empty(self) -> bool:
-        return not self.is_global and not self.grants
+        """No grant at all, on units or on any other tree."""
+        return not self.is_global and not self.grants and not self.tree_grants
+
+    @property
+    def holds_units(self) -> bool:
+        """Some subtree of the unit tree (what staff hold; a team leader alone holds none)."""
+        return self.is_global or bool(self.grants)
+
+    def tree_roots_for(self, tree: str, capability: str | None = None) -> tuple[str, ...]:
+        key = (tree, capability)
+        if key not in self._by_capability:
+            self._by_capability[key] = _minimal_roots(
+                path
+                for kind, path, caps in self.tree_grants
+                if kind == tree and (capability is None or capability in caps)
+            )
+        return self._by_capability[key]
+
+    def tree_q(self, tree: str, lookup: str = "", *, capability: str | None = None) -> Q:
+        """Rows whose node of `tree` (reached by `lookup`) lies in a subtree granted there. A global
+        scope holds every tree whole through its units, so this part adds nothing for it."""
+        roots = () if self.is_global else self.tree_roots_for(tree, capability)
+        if not roots:
+            return Q(pk__in=[])
+        q = Q()
+        for root in roots:
+            q |= subtree_q(root, lookup)
+        return q
+
+    def tree_contains_path(
+        self, tree: str, path: str, *, capability: str | None = None, below: bool = False
+    ) -> bool:
+        """`path` lies in a subtree granted on `tree` (with `below`, strictly under its root)."""
+        return any(
+            path.startswith(root) and not (below and path == root)
+            for root in self.tree_roots_for(tree, capability)
+        )
 
     def has(self, capability: str) -> bool:
         """Whether the user has `capability` anywhere."""
@@ -174,10 +231,22 @@ def scope_for(user) -> Scope:
         for role, kinds in ROLE_UNIT_KINDS.items():
             if role in ROLE_CAPABILITIES:
                 granted |= Q(role=role, unit__kind__in=kinds)
-        rows = RoleAssignment.objects.filter(granted, user=user, unit__is_active=True).values_list(
-            "role", "unit__path"
+        # No ORDER BY in the parts of a UNION (SQLite refuses one there); the grants are sorted below.
+        rows = (
+            RoleAssignment.objects.filter(granted, user=user, unit__is_active=True)
+            .order_by()
+            .values_list("role", "unit__path", Value("", output_field=models.CharField()))
         )
-        scope = Scope(grants=tuple(sorted((path, ROLE_CAPABILITIES[role]) for role, path in rows)))
+        for tree, source in _TREE_GRANT_SOURCES.items():
+            part = source(user).order_by().annotate(_tree=Value(tree)).values_list("role", "path", "_tree")
+            rows = rows.union(part)
+        grants, tree_grants = [], []
+        for role, path, tree in rows:
+            if not tree:
+                grants.append((path, ROLE_CAPABILITIES[role]))
+            elif role in _TREE_ROLE_CAPABILITIES.get(tree, {}):
+                tree_grants.append((tree, path, _TREE_ROLE_CAPABILITIES[tree][role]))
+        scope = Scope(grants=tuple(sorted(grants)), tree_grants=tuple(sorted(tree_grants)))
     setattr(user, _CACHE_ATTR, scope)
     return scope
 
@@ -236,6 +305,11 @@ class ScopeRule:
     owned_by_center: bool = False
     maker: str = ""
     maker_unit: str = ""
+    # Rows reached through another tree too (a team leader sees its team's rows): the tree's name and the
+    # lookup from a row to its node there ("" for a node itself). A rule whose row reaches its nodes
+    # through a many-valued relation overrides `tree_part` with a subquery instead.
+    tree: str = ""
+    tree_lookup: str = ""
 
     def through(self, relation: str) -> ScopeRule:
         """The same rule for rows that belong to a row of this rule's model, reached by `relation`."""
@@ -250,14 +324,29 @@ class ScopeRule:
     def unit_of(self, obj):
         return self._follow(obj, self.lookup)
 
+    def tree_part(self, scope: Scope, capability: str | None) -> Q:
+        """Rows granted through the other tree (none unless the rule names one)."""
+        if not self.tree or not scope.tree_grants:
+            return Q(pk__in=[])
+        return scope.tree_q(self.tree, self.tree_lookup, capability=capability)
+
+    def _with_tree(self, q: Q, scope: Scope, capability: str | None) -> Q:
+        if self.tree and scope.tree_grants:
+            return q | self.tree_part(scope, capability)
+        return q
+
     def visible_q(self, scope: Scope) -> Q:
         if self.owned_by_center:
             return scope.center_q(self.lookup)
-        return scope.q(self.lookup)
+        return self._with_tree(scope.q(self.lookup), scope, None)
 
     def changeable_q(self, scope: Scope, user=None) -> Q:
         if self.owned_by_center:
             return scope.center_q(self.lookup, self.capability)
+        if self.tree:
+            return self._with_tree(
+                scope.q(self.lookup, capability=self.capability, below=self.below), scope, self.capability
+            )
         q = scope.q(self.lookup, capability=self.capability, below=self.below)
         if self.maker_unit and not scope.is_global:
             made_above_or_by_system = scope.q(self.maker_unit, capability=self.capability, below=True) | (
@@ -294,7 +383,14 @@ class ScopeRule:
         """Whether `user` may change `obj`, or (obj None) whether they may change such rows anywhere."""
         scope = scope_for(user)
         if obj is None:
-            return scope.has(self.capability)
+            return scope.has(self.capability) or bool(
+                self.tree and scope.tree_roots_for(self.tree, self.capability)
+            )
+        if self.tree and self.tree_lookup is not None:
+            node = self._follow(obj, self.tree_lookup)
+            path = getattr(node, "path", None)
+            if path and scope.tree_contains_path(self.tree, path, capability=self.capability):
+                return True
         unit = self.unit_of(obj)
         if unit is None:
             return scope.is_global
