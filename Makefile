@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # For commands that only need the settings to load (with DEBUG off they need a key): a random key made
-# when the command runs, never stored. The tests get theirs from kernel/tests/secret_key_plugin.py.
-THROWAWAY_KEY = SECRET_KEY_FILE= SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+# when the command runs, never stored (and throwaway ID-number keys). The tests get theirs from kernel/tests/secret_key_plugin.py.
+THROWAWAY_KEY = SECRET_KEY_FILE= SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+  ID_NUMBER_KEYS="$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+  ID_NUMBER_HASH_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
 
 .PHONY: run test test-smoke lint format seed bench install clean
 

@@ -103,6 +103,25 @@ def _no_county_name_from_another_test():
 
 
 @pytest.fixture(autouse=True)
+def _no_registration_checks_from_another_test():
+    # The registration page counts "already registered" answers per client address in the cache,
+    # which outlives each test; the test client and the live server come from 127.0.0.1.
+    from django.core.cache import cache
+
+    from volunteers.views import registration_checks_key
+
+    cache.delete_many([registration_checks_key(address) for address in ("127.0.0.1", None)])
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The real hasher costs ~0.3 s a user on purpose; tests make dozens of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    # The logging SMS backend keeps what it "sent" in a module list, which outlives each test.
+    from kernel import sms
+
+    sms.outbox.clear()

@@ -42,6 +42,41 @@ def values_view(selector: str, ordering, columns):
     return view
 
 
+def volunteer_values_view(request):
+    """The volunteer list's baseline: its scope check of `subtree_of` (the unit must be one the caller
+    sees, and then every volunteer under it is), then the same rows, newest first, as `.values()` of the
+    stored columns (no labels, no masks, no domains)."""
+    from stations.models import Unit
+    from volunteers.models import Volunteer
+
+    size = int(request.GET.get("page_size", 50))
+    root = Unit.objects.visible_to(request.user).filter(pk=request.GET["subtree_of"]).values("path").get()
+    rows = (
+        Volunteer.objects.filter(home_unit__path__startswith=root["path"])
+        .order_by("-id")
+        .values(*VOLUNTEER_COLUMNS)[:size]
+    )
+    return JsonResponse({"results": list(rows)})
+
+
+# The stored columns the volunteer endpoint reads: its annotations (birth year, domains) left out.
+VOLUNTEER_COLUMNS = (
+    "id",
+    "number",
+    "name",
+    "id_number_masked",
+    "gender",
+    "birth_date",
+    "phone",
+    "political_status",
+    "education",
+    "home_unit_id",
+    "home_unit__name",
+    "status",
+    "registered_on",
+)
+
+
 class TrivialAPIView(APIView):
     """DRF with the project's default authentication, permissions, negotiation and rendering, and no work."""
 
@@ -56,6 +91,7 @@ def trivial_view(request):
 
 urlpatterns = [
     *(path(f"api/bench/{name}/", values_view(*spec)) for name, *spec in BASELINES),
+    path("api/bench/volunteers/", login_required(volunteer_values_view)),
     path("api/bench/drf-ok/", TrivialAPIView.as_view()),
     path("api/bench/django-ok/", trivial_view),
     path("", include("practice_center.urls")),

@@ -12,6 +12,12 @@ if not os.environ.get("SECRET_KEY") and not os.environ.get("SECRET_KEY_FILE"):
     # A key for this run only, kept in the environment and nowhere else: a server a bench starts inherits
     # it, so the sessions made here are valid there, and settings that insist on a key get one.
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
+if not os.environ.get("ID_NUMBER_KEYS"):
+    # The same for the keys that protect ID numbers (volunteers.crypto).
+    import base64
+
+    os.environ["ID_NUMBER_KEYS"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    os.environ["ID_NUMBER_HASH_KEY"] = secrets.token_urlsafe(32)
 
 import django
 

@@ -153,6 +153,7 @@ INSTALLED_APPS = [
     "kernel.apps.PortalAxesConfig",
     "kernel",
     "stations",
+    "volunteers",
 ]
 
 MIDDLEWARE = [
@@ -296,6 +297,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 30, minim
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kernel.auth.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The form fields an attempt record keeps are starred out when they hold a secret or personal data.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "phone", "code", "id_number", "guardian_phone"]
 # The client IP: REMOTE_ADDR only, unless LOGIN_PROXY_COUNT says how many reverse proxies stand in front
 # and append to X-Forwarded-For; then the address that many places from its right end, which the client
 # cannot forge (what it writes itself is further left).
@@ -307,6 +310,51 @@ if LOGIN_PROXY_COUNT:
     IPWARE_STRICT = False  # extra addresses the client put on the left do not discard the header
 else:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+
+# --- Personal data of volunteers ----------------------------------------------------------------
+def _id_number_keys() -> tuple[list[str], str]:
+    """The keys that protect ID numbers at rest (volunteers.crypto). With DEBUG on and none set (a laptop),
+    keys are derived from the local secret key, so a development database stays readable across runs."""
+    keys, hash_key = env_list("ID_NUMBER_KEYS"), _env("ID_NUMBER_HASH_KEY")
+    if any(key.startswith("change-me") for key in [*keys, hash_key or ""]):
+        raise ImproperlyConfigured(
+            "ID_NUMBER_KEYS or ID_NUMBER_HASH_KEY is still the placeholder: "
+            "set real ones (README, Deployment)."
+        )
+    if keys and hash_key:
+        return keys, hash_key
+    if keys or hash_key:
+        raise ImproperlyConfigured(
+            "Set both ID_NUMBER_KEYS and ID_NUMBER_HASH_KEY, or (with DEBUG on) neither."
+        )
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "ID_NUMBER_KEYS and ID_NUMBER_HASH_KEY are not set: they protect volunteers' ID numbers. "
+            "Make them "
+            "with python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())' and "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))' (README, Deployment)."
+        )
+    import base64
+    import hashlib
+
+    derived = hashlib.sha256(b"id-number-keys:" + SECRET_KEY.encode()).digest()
+    return [base64.urlsafe_b64encode(derived).decode()], hashlib.sha256(
+        b"id-hash:" + SECRET_KEY.encode()
+    ).hexdigest()
+
+
+ID_NUMBER_KEYS, ID_NUMBER_HASH_KEY = _id_number_keys()
+# Prefix of the unified volunteer number (统一编号), e.g. the county's administrative code.
+VOLUNTEER_NUMBER_PREFIX = _env("VOLUNTEER_NUMBER_PREFIX") or "ZY"
+if not VOLUNTEER_NUMBER_PREFIX.isalnum() or len(VOLUNTEER_NUMBER_PREFIX) > 8:
+    raise ImproperlyConfigured("VOLUNTEER_NUMBER_PREFIX: use up to 8 letters or digits, e.g. 350721.")
+# Excel imports of volunteers (volunteers.imports): larger files are checked and imported by the worker.
+VOLUNTEER_IMPORT_INLINE_ROWS = env_int("VOLUNTEER_IMPORT_INLINE_ROWS", 1000, minimum=1)
+VOLUNTEER_IMPORT_MAX_MB = env_int("VOLUNTEER_IMPORT_MAX_MB", 20, minimum=1)
+# The Celery queue of import tasks (empty: the default queue).
+VOLUNTEER_IMPORT_QUEUE = _env("VOLUNTEER_IMPORT_QUEUE")
 
 # --- Rules of the domain -------------------------------------------------------------------------
 # A recorded inspection can be corrected by its inspector (or above) for this many days, then it is locked.
@@ -368,6 +416,18 @@ if ADMIN_MAP_TILE_URL and (
         "e.g. https://tiles.example.org/{z}/{x}/{y}.png."
     )
 
+# --- Text messages (SMS) ------------------------------------------------------------------------
+# The dotted path of the backend class (kernel.sms.SmsBackend); the default only logs the message.
+SMS_BACKEND = _env("SMS_BACKEND") or "kernel.sms.LoggingSmsBackend"
+# Volunteers' login codes: minutes a code stays valid, and how many codes one phone, and one client
+# address, may ask for in an hour (one phone also waits a minute between two codes).
+SMS_CODE_MINUTES = env_int("SMS_CODE_MINUTES", 5, minimum=1, maximum=60)
+SMS_CODE_PER_PHONE_HOUR = env_int("SMS_CODE_PER_PHONE_HOUR", 5, minimum=1)
+SMS_CODE_PER_IP_HOUR = env_int("SMS_CODE_PER_IP_HOUR", 20, minimum=1)
+# Self-registration answers "this phone / ID number is registered already" to one client address this
+# many times an hour; then that address may not register for the hour.
+REGISTRATION_CHECKS_PER_IP_HOUR = env_int("REGISTRATION_CHECKS_PER_IP_HOUR", 10, minimum=1)
+
 # --- Email ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -419,6 +479,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging -------------------------------------------------------------------------------------
+# ID numbers and phones are masked in every log record (kernel.pii, installed by the kernel app) and in
+# the error reports: the 500 mail and the debug page.
+DEFAULT_EXCEPTION_REPORTER = "kernel.pii.PiiExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "kernel.pii.PiiExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from cryptography.fernet import Fernet
 from django.core.management import get_commands
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +103,8 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     kept = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
     env = {name: os.environ[name] for name in kept if name in os.environ}
     env.update(read_env_file(PRODUCTION_ENV))
+    # The operator's real ID-number keys (README, Deployment); tests of them override these.
+    env.update(ID_NUMBER_KEYS=Fernet.generate_key().decode(), ID_NUMBER_HASH_KEY=secrets.token_urlsafe(32))
     env.update(VAR_DIR=str(tmp_path / "var"), **overrides)
     return env
 
@@ -300,3 +303,25 @@ def test_compose_leaves_the_key_to_the_env_files(compose):
         assert not {"SECRET_KEY", "SECRET_KEY_FILE", "DEBUG"} & set(environment)
     assert read_env_file(PRODUCTION_ENV)["SECRET_KEY"].startswith("change-me")
     assert read_env_file(PRODUCTION_ENV)["SECRET_KEY_FILE"] == ""
+
+
+def test_placeholder_id_number_keys_are_refused(tmp_path):
+    example = read_env_file(PRODUCTION_ENV)
+    env = production_env(
+        tmp_path,
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ID_NUMBER_KEYS=example["ID_NUMBER_KEYS"],
+        ID_NUMBER_HASH_KEY=example["ID_NUMBER_HASH_KEY"],
+    )
+    result = run_deploy_check(env)
+    assert result.returncode != 0
+    assert "ID_NUMBER_KEYS or ID_NUMBER_HASH_KEY is still the placeholder" in result.stderr
+
+
+def test_production_without_id_number_keys_is_refused(tmp_path):
+    env = production_env(
+        tmp_path, SECRET_KEY=secrets.token_urlsafe(64), ID_NUMBER_KEYS="", ID_NUMBER_HASH_KEY=""
+    )
+    result = run_deploy_check(env)
+    assert result.returncode != 0
+    assert "ID_NUMBER_KEYS and ID_NUMBER_HASH_KEY are not set" in result.stderr

@@ -28,8 +28,8 @@ def test_home_page_says_what_the_portal_is_and_lists_institutes(client, tree):
     # the API documentation is for developers: a small footer link, not a button for residents
     hero = html.split('<section class="portal-hero')[1].split("</section>")[0]
     assert reverse("api-docs") not in hero and reverse("api-docs") in html.split("<footer")[1]
-    # promises only what exists: volunteers, key projects and hours are not built yet
-    for unbuilt in ("志愿者", "重点项目", "服务时长"):
+    # promises only what exists: key projects and hours are not built yet
+    for unbuilt in ("重点项目", "服务时长"):
         assert unbuilt not in html
     assert 'name="viewport"' in html  # mobile-friendly
     assert "cdn" not in html.lower()
@@ -126,3 +126,9 @@ def test_favicon_is_served_with_a_long_cache(client, db):
     assert response.status_code == 200 and response["Content-Type"] == "image/x-icon"
     assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"
     assert "max-age=2592000" in response["Cache-Control"]
+
+
+def test_home_page_leads_volunteers_to_registration_and_login(client, tree):
+    page = client.get("/").content.decode()
+    assert 'href="/volunteer/register/"' in page
+    assert 'href="/volunteer/login/"' in page

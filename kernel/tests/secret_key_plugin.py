@@ -11,3 +11,11 @@ import secrets
 
 if not os.environ.get("SECRET_KEY", "").strip() and not os.environ.get("SECRET_KEY_FILE", "").strip():
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
+
+# The keys that protect ID numbers (volunteers.crypto): made per run too, shared with the processes
+# that tests start.
+if not os.environ.get("ID_NUMBER_KEYS", "").strip():
+    import base64
+
+    os.environ["ID_NUMBER_KEYS"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    os.environ["ID_NUMBER_HASH_KEY"] = secrets.token_urlsafe(32)

@@ -5,12 +5,15 @@ and the demo logins. Every row is looked up by its code or natural key first, so
 import datetime
 import time
 import unicodedata
+from importlib import import_module
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils.module_loading import module_has_submodule
 from rest_framework.authtoken.models import Token
 
 from kernel import accounts
@@ -49,6 +52,7 @@ class Command(BaseCommand):
             inspections_created = self._seed_inspections(plan, units, checklist, actor=accounts["county"])
         with transaction.atomic():
             inspections_created += self._seed_ownership(units, checklist, accounts)
+        more_created, more_logins, more_notes = self._seed_other_apps(units, accounts)
 
         # Fresh statistics, so the planner picks the path index for subtrees from the first request on.
         with connection.cursor() as cursor:
@@ -60,6 +64,7 @@ class Command(BaseCommand):
             "standard items": items_created,
             "inspections": inspections_created,
             "accounts": accounts_created,
+            **more_created,
         }
         seconds = time.monotonic() - started
         if any(created.values()) or self.renamed:
@@ -69,7 +74,32 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"Demo county already in place; nothing changed ({seconds:.1f} s).")
             )
-        self._print_logins(accounts, units)
+        self._print_logins(accounts, units, more_logins, more_notes)
+
+    def _seed_other_apps(self, units: dict[str, Unit], accounts) -> tuple[dict[str, int], list, list]:
+        """The apps above stations add their part of the demo (volunteers: teams and volunteers) with a
+        `demo_data.seed(units=, accounts=, progress=)` of their own, in the order of INSTALLED_APPS; it
+        returns what it created, its rows of the demo logins and lines to print below them. Stations
+        never imports them."""
+        created: dict[str, int] = {}
+        logins: list[tuple[str, str, str, str]] = []
+        notes: list[str] = []
+        for config in apps.get_app_configs():
+            if config.name == "stations" or not module_has_submodule(config.module, "demo_data"):
+                continue
+            seed = getattr(import_module(f"{config.name}.demo_data"), "seed", None)
+            if seed is None:
+                continue
+            try:
+                part_created, part_logins, part_notes = seed(
+                    units=units, accounts=accounts, progress=self._progress
+                )
+            except ApplicationError as error:
+                raise CommandError(f"{config.label}: {error.message}") from error
+            created.update(part_created)
+            logins += part_logins
+            notes += part_notes
+        return created, logins, notes
 
     def _progress(self, message: str) -> None:
         if not self.quiet:
@@ -257,7 +287,7 @@ class Command(BaseCommand):
         self._progress(f"  inspections by the township and follow-ups: {created} new")
         return created
 
-    def _print_logins(self, users, units: dict[str, Unit]) -> None:
+    def _print_logins(self, users, units: dict[str, Unit], more_logins=(), more_notes=()) -> None:
         # Stored hash › whether the demo password opens it, so each distinct hash is checked once.
         checked: dict[str, bool] = {self.demo_hash: True} if self.demo_hash else {}
         rows = [("Username", "Role", "Unit", "Password")]
@@ -269,6 +299,7 @@ class Command(BaseCommand):
             role = Role(account.role).label if account.role else "Superuser"
             unit = units[account.unit_code].name if account.unit_code else "(all units)"
             rows.append((account.username, str(role), unit, password))
+        rows += [tuple(str(cell) for cell in row) for row in more_logins]
         widths = [max(_width(row[column]) for row in rows) for column in range(len(rows[0]))]
         self.stdout.write("")
         self.stdout.write(self.style.MIGRATE_HEADING("Demo logins"))
@@ -280,6 +311,8 @@ class Command(BaseCommand):
                 self.stdout.write("  " + "  ".join("-" * width for width in widths))
         self.stdout.write("")
         self.stdout.write(f"Sign in at {demo_data.ADMIN_URL}")
+        for note in more_notes:
+            self.stdout.write(note)
         viewer = next(a.username for a in demo_data.ACCOUNTS if a.role == Role.VIEWER)
         token, _created = Token.objects.get_or_create(user=users[viewer])
         # A demo convenience only (the command runs with DEBUG on): the dashboard reads the API by token.
