@@ -4,6 +4,7 @@ rules, and their refusals come back next to the field they name (kernel.forms.Se
 from __future__ import annotations
 
 from django import forms
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
 from kernel.forms import ServiceFormMixin
@@ -50,6 +51,15 @@ class RegistrationForm(ServiceFormMixin, forms.Form):
         max_length=20,
         help_text=_("You log in with this number; login codes are sent to it."),
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    code = forms.CharField(
+        label=_("SMS code"),
+        max_length=6,
+        required=False,
+        help_text=_("Tap “Get code” to have it texted to the number above."),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}
+        ),
     )
     password = forms.CharField(
         label=_("password"),
@@ -105,6 +115,7 @@ class RegistrationForm(ServiceFormMixin, forms.Form):
 
     def __init__(self, *args, platforms, **kwargs):
         super().__init__(*args, **kwargs)
+        self.checked = True
         self.fields["home_unit"] = UnitChoiceField(
             label=_("home unit"),
             queryset=home_units(),
@@ -113,10 +124,25 @@ class RegistrationForm(ServiceFormMixin, forms.Form):
         )
         self.fields["domains"].queryset = platforms
 
+    def as_typed(self):
+        """The form shown again as typed, nothing checked (the "get code" step): only errors added later
+        show. The passwords are not shown again: their widgets never render a value."""
+        self.checked = False
+        return self
+
+    def full_clean(self):
+        if self.checked:
+            return super().full_clean()
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
+        return None
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_confirm"):
             self.add_error("password_confirm", _("The two passwords are not the same."))
+        if "code" in cleaned and not cleaned["code"]:
+            self.add_error("code", _("Enter the code from the text message."))
         return cleaned
 
     def service_arguments(self) -> dict:

@@ -192,10 +192,12 @@ class IdNumberReveal(models.Model):
 
 
 class SmsCode(models.Model):
-    """A one-time login code sent by SMS: stored hashed, single use, short-lived."""
+    """A one-time code sent by SMS, to log in or to prove one holds the phone one registers with: stored
+    hashed, single use, short-lived."""
 
     class Purpose(models.TextChoices):
         LOGIN = "login", _("Login")
+        REGISTER = "register", _("Register")
 
     phone = models.CharField(_("mobile phone"), max_length=11, db_index=True)
     purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose.choices, default=Purpose.LOGIN)

@@ -31,8 +31,8 @@ from .forms import (
     TransferRequestForm,
     home_units,
 )
-from .login import sms_code_login, sms_code_send
-from .models import Team, TeamMembership, Transfer, TransferKind, Volunteer
+from .login import sms_code_login, sms_code_send, sms_code_spend
+from .models import SmsCode, Team, TeamMembership, Transfer, TransferKind, Volunteer
 
 
 def volunteer_page(view):
@@ -69,8 +69,10 @@ def _center_path(volunteer: Volunteer) -> str:
 # --- Registration and login ----------------------------------------------------------------------
 
 
-@sensitive_post_parameters("id_number", "phone", "password", "password_confirm", "guardian_phone")
+@sensitive_post_parameters("id_number", "phone", "password", "password_confirm", "guardian_phone", "code")
 def register(request):
+    """Self-registration. The phone is proved by an SMS code: "get code" (action send_code) texts one and
+    shows the form again as typed; the registration spends it, in the transaction that registers."""
     if request.user.is_authenticated and Volunteer.objects.of_user(request.user).exists():
         return redirect("volunteers:me")
     try:
@@ -79,20 +81,51 @@ def register(request):
         return render(request, "volunteers/closed.html", {"message": error.message}, status=503)
     platforms = _registration_platforms()
     form = RegistrationForm(request.POST or None, platforms=platforms)
+    sending = request.method == "POST" and request.POST.get("action") == "send_code"
+    code_sent = ""
+    if sending:
+        form.as_typed()
     if request.method == "POST" and _registration_checks_used(request):
         form.is_valid()  # the form is shown again as typed, with nothing checked beyond its shape
         form.add_error(None, _("Too many registration attempts from this network; try again later."))
+    elif sending:
+        try:
+            code_sent = sms_code_send(
+                request=request, phone=request.POST.get("phone", ""), purpose=SmsCode.Purpose.REGISTER
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+            if _tells_who_is_registered(form):
+                _registration_check_count(request)
     elif request.method == "POST" and form.is_valid():
-        volunteer = form.run_service(
-            services.volunteer_register, actor=None, privacy_notice=notice, **form.service_arguments()
-        )
+        volunteer = _register_with_code(request, form, notice)
         if volunteer is not None:
             login_succeeded(request, volunteer.user)
             messages.success(request, _("Welcome! You are registered as a volunteer."))
             return redirect("volunteers:me")
         if _tells_who_is_registered(form):
             _registration_check_count(request)
-    return render(request, "volunteers/register.html", {"form": form, "notice": notice})
+    context = {"form": form, "notice": notice, "code_sent": code_sent}
+    return render(request, "volunteers/register.html", context)
+
+
+def _register_with_code(request, form, notice):
+    """Spend the registration code of the typed phone and register, in one transaction: a wrong code
+    saves nothing but the wrong try; a refused registration leaves the code unspent. None if refused."""
+    register = functools.partial(
+        services.volunteer_register, actor=None, privacy_notice=notice, **form.service_arguments()
+    )
+    try:
+        return sms_code_spend(
+            request=request,
+            phone=form.cleaned_data["phone"],
+            code=form.cleaned_data["code"],
+            purpose=SmsCode.Purpose.REGISTER,
+            then=register,
+        )
+    except ApplicationError as error:
+        form.add_service_error(error)
+        return None
 
 
 # "This phone / ID number is registered already" must be said (one has to learn why one cannot register),

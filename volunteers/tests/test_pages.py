@@ -13,12 +13,14 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from conftest import login
+from kernel import sms
 from stations.tests.factories import TEST_PASSWORD, make_platform
 from volunteers import services
 from volunteers.identity import fake_resident_id
 from volunteers.models import (
     MembershipRole,
     MembershipStatus,
+    SmsCode,
     TeamMembership,
     Transfer,
     TransferKind,
@@ -56,6 +58,26 @@ def registration(unit, **changes) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def send_code(client, phone, **extra):
+    """Tap "get code" on the registration page with `phone` typed."""
+    return client.post(REGISTER, {"action": "send_code", "phone": phone}, **extra)
+
+
+def register(client, data, **extra):
+    """Post the registration as a phone does: ask a code for its number first, then send the form with it
+    (without one when the code was refused)."""
+    data = dict(data)
+    if "code" not in data and send_code(client, data.get("phone", ""), **extra).context["code_sent"]:
+        data["code"] = sent_code(data["phone"])
+    return client.post(REGISTER, data, **extra)
+
+
+def sent_code(phone) -> str:
+    message = sms.last_message(phone)
+    assert message is not None and message.purpose == "register_code"
+    return re.search(r"\d{6}", message.text).group()
+
+
 def field_errors(response, field):
     return [str(error) for error in response.context["form"].errors.get(field, [])]
 
@@ -85,7 +107,7 @@ def service_message(**details) -> str:
 
 def test_a_volunteer_registers_and_lands_on_the_profile(client, tree, reference):
     data = registration(tree.a1a, domains=[str(reference.platform.pk)])
-    response = client.post(REGISTER, data)
+    response = register(client, data)
     assert response.status_code == 302 and response.url == reverse("volunteers:me")
     volunteer = Volunteer.objects.get()
     assert (
@@ -112,7 +134,7 @@ def test_the_form_offers_the_tree_grouped_by_institute_and_the_countys_domains(c
 def test_a_bad_check_digit_is_refused_on_the_id_number(client, tree):
     number = next_id_number()
     bad = number[:17] + ("0" if number[17] != "0" else "1")
-    response = client.post(REGISTER, registration(tree.a1, id_number=bad))
+    response = register(client, registration(tree.a1, id_number=bad))
     refused(
         response,
         "id_number",
@@ -122,7 +144,7 @@ def test_a_bad_check_digit_is_refused_on_the_id_number(client, tree):
 
 def test_under_fourteen_is_refused(client, tree):
     number = fake_resident_id("350721", years_ago(13, days=300), 7)
-    response = client.post(REGISTER, registration(tree.a1, id_number=number))
+    response = register(client, registration(tree.a1, id_number=number))
     refused(
         response, "id_number", gettext("Children under %(age)d cannot register as volunteers.") % {"age": 14}
     )
@@ -130,14 +152,14 @@ def test_under_fourteen_is_refused(client, tree):
 
 def test_a_minor_needs_a_guardian(client, tree):
     number = fake_resident_id("350721", years_ago(16), 8)
-    response = client.post(REGISTER, registration(tree.a1, id_number=number))
+    response = register(client, registration(tree.a1, id_number=number))
     refused(
         response,
         "guardian_name",
         gettext("A volunteer under 18 needs a guardian: enter the guardian's name."),
     )
-    response = client.post(
-        REGISTER,
+    response = register(
+        client,
         registration(tree.a1, id_number=number, guardian_name="李大", guardian_phone=next_phone()),
     )
     refused(
@@ -145,8 +167,8 @@ def test_a_minor_needs_a_guardian(client, tree):
         "guardian_consent",
         gettext("A volunteer under 18 needs the guardian's consent: tick the box once the guardian agrees."),
     )
-    response = client.post(
-        REGISTER,
+    response = register(
+        client,
         registration(
             tree.a1,
             id_number=number,
@@ -162,7 +184,7 @@ def test_a_minor_needs_a_guardian(client, tree):
 def test_a_registered_id_number_is_refused_without_a_hint_of_who_holds_it(client, tree):
     holder = make_volunteer(tree.b1, "钱七")
     number = services.crypto.decrypt(holder.id_number_encrypted)
-    response = client.post(REGISTER, registration(tree.a1, id_number=number))
+    response = register(client, registration(tree.a1, id_number=number))
     refused(response, "id_number", services.id_number_taken_message(), saved=1)
     page = response.content.decode()
     for hint in (holder.name, holder.number, holder.phone_masked, holder.id_number_masked):
@@ -171,10 +193,10 @@ def test_a_registered_id_number_is_refused_without_a_hint_of_who_holds_it(client
 
 
 def test_a_passport_needs_the_birth_date_and_gender(client, tree):
-    response = client.post(REGISTER, registration(tree.a1, id_type="passport", id_number="E12345678"))
+    response = register(client, registration(tree.a1, id_type="passport", id_number="E12345678"))
     refused(response, "birth_date", gettext("Enter the date of birth."))
-    response = client.post(
-        REGISTER,
+    response = register(
+        client,
         registration(
             tree.a1, id_type="passport", id_number="E12345678", birth_date="1990-01-02", gender="female"
         ),
@@ -185,8 +207,8 @@ def test_a_passport_needs_the_birth_date_and_gender(client, tree):
 
 def test_a_resident_id_ignores_a_typed_birth_date(client, tree):
     number = fake_resident_id("350721", datetime.date(1985, 7, 9), 11)
-    response = client.post(
-        REGISTER, registration(tree.a1, id_number=number, birth_date="2001-01-01", gender="female")
+    response = register(
+        client, registration(tree.a1, id_number=number, birth_date="2001-01-01", gender="female")
     )
     assert response.status_code == 302
     assert Volunteer.objects.get().birth_date == datetime.date(1985, 7, 9)
@@ -194,21 +216,21 @@ def test_a_resident_id_ignores_a_typed_birth_date(client, tree):
 
 def test_consent_home_unit_and_passwords_are_checked(client, tree):
     refused(
-        client.post(REGISTER, registration(tree.a1, consent=None)),
+        register(client, registration(tree.a1, consent=None)),
         "consent",
         gettext("Read the privacy notice and agree to it to register."),
     )
     refused(
-        client.post(REGISTER, registration(tree.a1, home_unit="")),
+        register(client, registration(tree.a1, home_unit="")),
         "home_unit",
         gettext("Choose the unit you belong to."),
     )
     refused(
-        client.post(REGISTER, registration(tree.a1, password_confirm="other-password-1")),
+        register(client, registration(tree.a1, password_confirm="other-password-1")),
         "password_confirm",
         gettext("The two passwords are not the same."),
     )
-    response = client.post(REGISTER, registration(tree.a1, password=""))
+    response = register(client, registration(tree.a1, password=""))
     assert field_errors(response, "password") and not Volunteer.objects.exists()
 
 
@@ -218,32 +240,142 @@ def test_a_domain_of_another_county_is_refused(client, tree):
 
     other = make_unit(UnitKind.CENTER, name="另一县新时代文明实践中心")
     foreign = make_platform(other, "culture", "文化服务平台")
-    response = client.post(REGISTER, registration(tree.a1, domains=[str(foreign.pk)]))
+    response = register(client, registration(tree.a1, domains=[str(foreign.pk)]))
     refused(response, "domains", gettext("Choose service domains of your own county."))
 
 
-def test_a_registered_phone_is_refused(client, tree):
+def test_a_registered_phone_gets_no_code_and_is_refused(client, tree):
     holder = make_volunteer(tree.a1)
+    response = send_code(client, holder.phone)
+    refused(response, "phone", services.phone_taken_message(), saved=1)
+    assert not response.context["code_sent"]
+    assert not SmsCode.objects.exists() and sms.last_message(holder.phone) is None
+    # Registered between the code and the form: the registration refuses it, and the code stays unspent.
+    data = registration(tree.a1)
+    send_code(client, data["phone"])
+    data["code"] = sent_code(data["phone"])
+    make_volunteer(tree.a2, phone=data["phone"])
+    refused(register(client, data), "phone", services.phone_taken_message(), saved=2)
+    assert SmsCode.objects.get(phone=data["phone"]).used_at is None
+
+
+# --- Registration: the SMS code that proves the phone ----------------------------------------------
+
+CODE_WRONG = "The code is wrong; check it, or ask for a new one."
+
+
+def coded(client, unit, **changes) -> dict:
+    """A registration with the code texted to its phone."""
+    data = registration(unit, **changes)
+    assert send_code(client, data["phone"]).context["code_sent"]
+    data["code"] = sent_code(data["phone"])
+    return data
+
+
+def test_get_code_texts_a_registration_code_and_shows_the_form_as_typed(client, tree, settings):
+    data = registration(tree.a1, name="林小雨", skills="摄影、宣讲", action="send_code")
+    response = client.post(REGISTER, data)
+    assert response.status_code == 200
+    assert response.context["code_sent"] == gettext(
+        "A code was sent to this number. It is valid for %(minutes)d minutes."
+    ) % {"minutes": settings.SMS_CODE_MINUTES}
+    assert not response.context["form"].errors  # nothing else checked yet
+    page = response.content.decode()
+    assert 'id="code-sent"' in page and 'id="send-code"' in page
+    assert 'value="林小雨"' in page and 'value="摄影、宣讲"' in page and f'value="{data["phone"]}"' in page
+    assert PASSWORD not in page  # the passwords are typed again
+    row = SmsCode.objects.get()
+    assert row.purpose == SmsCode.Purpose.REGISTER and row.phone == data["phone"]
+    assert sent_code(data["phone"]) not in row.code_hash
+    assert not Volunteer.objects.exists()
+
+
+def test_get_code_refuses_a_malformed_number_on_the_phone(client):
+    response = send_code(client, "1234")
+    assert field_errors(response, "phone") == [
+        gettext("Enter a mainland mobile number of 11 digits, e.g. 13812345678.")
+    ]
+    assert not SmsCode.objects.exists()
+
+
+def test_a_registration_without_a_code_is_refused_on_the_code(client, tree):
     refused(
-        client.post(REGISTER, registration(tree.a1, phone=holder.phone)),
-        "phone",
-        services.phone_taken_message(),
+        client.post(REGISTER, registration(tree.a1)), "code", gettext("Enter the code from the text message.")
+    )
+
+
+def test_a_wrong_registration_code_is_refused_and_counted(client, tree):
+    from axes.models import AccessAttempt
+
+    data = coded(client, tree.a1)
+    data["code"] = f"{(int(data['code']) + 1) % 10**6:06d}"
+    refused(client.post(REGISTER, data), "code", gettext(CODE_WRONG))
+    code = SmsCode.objects.get()
+    assert code.attempts == 1 and code.used_at is None
+    assert AccessAttempt.objects.get(username=data["phone"]).failures_since_start == 1
+
+
+def test_an_expired_registration_code_is_refused(client, tree):
+    data = coded(client, tree.a1)
+    SmsCode.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    refused(client.post(REGISTER, data), "code", gettext("This code has expired; ask for a new one."))
+    assert SmsCode.objects.get().used_at is None
+
+
+def test_a_registration_code_is_spent_once(client, tree):
+    data = coded(client, tree.a1)
+    assert client.post(REGISTER, data).status_code == 302
+    assert SmsCode.objects.get().used_at is not None
+    client.post(reverse("volunteers:logout"))
+    again = {**data, "id_number": next_id_number()}
+    refused(
+        client.post(REGISTER, again),
+        "code",
+        gettext("This code has been used already; ask for a new one."),
         saved=1,
     )
 
 
-def test_the_logs_of_registration_code_login_and_errors_hold_no_id_number_or_phone(client, tree, caplog):
-    from kernel import sms
+def test_a_login_code_does_not_register(client, tree):
+    from volunteers.login import _code_hash
 
+    data = registration(tree.a1, code="123456")
+    SmsCode.objects.create(
+        phone=data["phone"],
+        purpose=SmsCode.Purpose.LOGIN,
+        code_hash=_code_hash(data["phone"], "123456"),
+        expires_at=timezone.now() + datetime.timedelta(minutes=5),
+    )
+    refused(client.post(REGISTER, data), "code", gettext(CODE_WRONG))
+
+
+def test_the_code_proves_only_the_phone_it_was_sent_to(client, tree):
+    data = coded(client, tree.a1)
+    refused(client.post(REGISTER, {**data, "phone": next_phone()}), "code", gettext(CODE_WRONG))
+
+
+def test_a_refused_registration_leaves_the_code_for_the_corrected_form(client, tree):
+    data = coded(client, tree.a1)
+    refused(
+        client.post(REGISTER, {**data, "consent": ""}),
+        "consent",
+        gettext("Read the privacy notice and agree to it to register."),
+    )
+    assert SmsCode.objects.get().used_at is None
+    assert client.post(REGISTER, data).status_code == 302
+    assert Volunteer.objects.get().phone == data["phone"]
+
+
+def test_the_logs_of_registration_code_login_and_errors_hold_no_id_number_or_phone(client, tree, caplog):
     caplog.set_level(logging.DEBUG)
     good = registration(tree.a1)
     minor = fake_resident_id("350721", years_ago(15), 21)
     bad = good["id_number"][:17] + ("0" if good["id_number"][17] != "0" else "1")
-    client.post(REGISTER, registration(tree.a1, id_number=bad))
-    client.post(REGISTER, registration(tree.a1, id_number=minor, guardian_phone="13700001111"))
-    client.post(REGISTER, good)
+    register(client, registration(tree.a1, id_number=bad))
+    register(client, registration(tree.a1, id_number=minor, guardian_phone="13700001111"))
+    register(client, good)
     client.post(reverse("volunteers:logout"))
-    client.post(REGISTER, registration(tree.a1, id_number=good["id_number"]))  # a duplicate
+    register(client, registration(tree.a1, id_number=good["id_number"]))  # a duplicate
     login_url = reverse("volunteers:login")
     client.post(login_url, {"method": "sms", "action": "send", "phone": good["phone"]})
     code = re.search(r"\d{6}", sms.last_message(good["phone"]).text).group()
@@ -563,7 +695,7 @@ def test_registration_signs_in_through_the_kernels_login(client, tree, monkeypat
         auth.login_succeeded(request, user)
 
     monkeypatch.setattr(views, "login_succeeded", spy)
-    response = client.post(REGISTER, registration(tree.a1))
+    response = register(client, registration(tree.a1))
     assert response.status_code == 302
     volunteer = Volunteer.objects.get()
     assert signed == [volunteer.user]
@@ -591,42 +723,42 @@ def test_already_registered_refusals_are_throttled_per_address(client, tree, set
     settings.REGISTRATION_CHECKS_PER_IP_HOUR = 3
     holder = make_volunteer(tree.a1, "钱七")
     number = services.crypto.decrypt(holder.id_number_encrypted)
-    taken = [
-        ("phone", services.phone_taken_message(), {"phone": holder.phone}),
-        ("id_number", services.id_number_taken_message(), {"id_number": number}),
-        ("phone", services.phone_taken_message(), {"phone": holder.phone}),
-    ]
-    for field, message, change in taken:
-        response = client.post(REGISTER, registration(tree.a1, **change), REMOTE_ADDR=THROTTLE_IP)
-        refused(response, field, message, saved=1)
+    # A code asked for a registered phone, and a registration with a registered ID number, count alike.
+    taken = services.phone_taken_message()
+    refused(send_code(client, holder.phone, REMOTE_ADDR=THROTTLE_IP), "phone", taken, saved=1)
+    response = register(client, registration(tree.a1, id_number=number), REMOTE_ADDR=THROTTLE_IP)
+    refused(response, "id_number", services.id_number_taken_message(), saved=1)
+    refused(send_code(client, holder.phone, REMOTE_ADDR=THROTTLE_IP), "phone", taken, saved=1)
     # Other refusals tell nothing about who is registered and are not counted.
     refused(
-        client.post(REGISTER, registration(tree.a1, consent=None), REMOTE_ADDR=OTHER_IP),
+        register(client, registration(tree.a1, consent=None), REMOTE_ADDR=OTHER_IP),
         "consent",
         gettext("Read the privacy notice and agree to it to register."),
         saved=1,
     )
-    # The address has used its checks: refused before anything is checked, even a good registration.
-    for data in (registration(tree.a1, phone=holder.phone), registration(tree.a1)):
-        response = client.post(REGISTER, data, REMOTE_ADDR=THROTTLE_IP)
+    # The address has used its checks: refused before anything is checked, even a good registration
+    # with its code, and no code is sent either.
+    good = coded(client, tree.a1)
+    codes = SmsCode.objects.count()
+    for response in (
+        send_code(client, holder.phone, REMOTE_ADDR=THROTTLE_IP),
+        send_code(client, next_phone(), REMOTE_ADDR=THROTTLE_IP),
+        client.post(REGISTER, good, REMOTE_ADDR=THROTTLE_IP),
+    ):
         refused(response, "__all__", gettext(TOO_MANY), saved=1)
         assert not field_errors(response, "phone") and not field_errors(response, "id_number")
         assert escape(gettext(TOO_MANY)) in response.content.decode()
+    assert SmsCode.objects.count() == codes
     # Another address is not held back.
-    assert client.post(REGISTER, registration(tree.a1), REMOTE_ADDR=OTHER_IP).status_code == 302
+    assert register(client, registration(tree.a1), REMOTE_ADDR=OTHER_IP).status_code == 302
     assert Volunteer.objects.count() == 2
 
 
 def test_clients_without_an_address_share_one_registration_count(client, tree, settings, throttle_ips):
     settings.REGISTRATION_CHECKS_PER_IP_HOUR = 1
     holder = make_volunteer(tree.a1, "钱七")
-    refused(
-        client.post(REGISTER, registration(tree.a1, phone=holder.phone), REMOTE_ADDR=""),
-        "phone",
-        services.phone_taken_message(),
-        saved=1,
-    )
-    response = client.post(REGISTER, registration(tree.a1), REMOTE_ADDR="unknown")
+    refused(send_code(client, holder.phone, REMOTE_ADDR=""), "phone", services.phone_taken_message(), saved=1)
+    response = register(client, registration(tree.a1), REMOTE_ADDR="unknown")
     refused(response, "__all__", gettext(TOO_MANY), saved=1)
 
 
@@ -645,6 +777,6 @@ def test_the_registration_throttle_lasts_an_hour(client, tree, settings, throttl
 
     monkeypatch.setattr(cache, "add", add)
     holder = make_volunteer(tree.a1, "钱七")
-    client.post(REGISTER, registration(tree.a1, phone=holder.phone), REMOTE_ADDR=THROTTLE_IP)
+    send_code(client, holder.phone, REMOTE_ADDR=THROTTLE_IP)
     assert timeouts == [(registration_checks_key(THROTTLE_IP), 3600)]
     assert cache.get(registration_checks_key(THROTTLE_IP)) == 1
