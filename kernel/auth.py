@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cool_off, get_credentials
+from axes.helpers import get_client_ip_address, get_cool_off, get_credentials
 from axes.utils import reset
 from django.conf import settings
 from django.contrib import admin
@@ -32,6 +32,11 @@ class LoginLockoutBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address as the lockout counts it (behind LOGIN_PROXY_COUNT proxies), or None."""
+    return get_client_ip_address(request) or None
 
 
 def lockout_minutes(request: HttpRequest | None = None) -> int:

@@ -3,7 +3,6 @@ models' own rules; every write goes through a service. ID numbers and phones are
 a county admin may reveal one number on a volunteer's page or export full numbers, and each time an audit
 row is written."""
 
-from axes.helpers import get_client_ip_address
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kernel.admin_export import ExcelExportMixin, dated_filename
 from kernel.admin_site import ServiceRefusalAdminMixin, SuperuserOnlyAdmin
+from kernel.auth import client_ip
 from kernel.errors import ApplicationError
 from kernel.masking import mask_phone
 from stations.admin import InstituteFilter
@@ -65,10 +65,6 @@ _HIDDEN_LOOKUPS = {
     "id_number_encrypted",
     "user",
 }
-
-
-def _client_ip(request):
-    return get_client_ip_address(request)
 
 
 def _parent_team_units_q(user) -> Q:
@@ -359,7 +355,7 @@ class VolunteerAdmin(ExcelExportMixin, ScopedModelAdmin):
         volunteer = self.get_object(request, unquote(object_id))
         try:
             number = services.id_number_reveal(
-                actor=request.user, volunteer=volunteer, ip_address=_client_ip(request)
+                actor=request.user, volunteer=volunteer, ip_address=client_ip(request)
             )
         except ApplicationError as error:
             self.message_user(request, error.message, level=messages.ERROR)
@@ -412,7 +408,7 @@ class VolunteerAdmin(ExcelExportMixin, ScopedModelAdmin):
         changelist = super().export_changelist(request)
         if self._wants_full(request) and changelist.result_count <= self.export_max_rows:
             services.id_numbers_export_audit(
-                actor=request.user, count=changelist.result_count, ip_address=_client_ip(request)
+                actor=request.user, count=changelist.result_count, ip_address=client_ip(request)
             )
         return changelist
 

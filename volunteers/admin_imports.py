@@ -20,10 +20,8 @@ from django.utils.translation import gettext_lazy
 from kernel.admin_export import xlsx_response
 from kernel.errors import ApplicationError
 from kernel.forms import ServiceFormMixin
-from stations.scoping import scope_for
 
 from . import imports
-from .capabilities import Capability
 from .models import ImportJob, Volunteer
 
 RECENT_JOBS = 10
@@ -44,8 +42,11 @@ class ImportUploadForm(ServiceFormMixin, forms.Form):
 
 
 def _require_importer(request) -> None:
-    if not scope_for(request.user).has(Capability.VOLUNTEERS_CHANGE):
-        raise PermissionDenied
+    """The import pages are for those the import service accepts: others get a 403."""
+    try:
+        imports.require_importer(request.user)
+    except ApplicationError:
+        raise PermissionDenied from None
 
 
 def _job_of(request, job_id: int) -> ImportJob:

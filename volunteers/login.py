@@ -21,7 +21,6 @@ import logging
 import re
 import secrets
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -31,7 +30,14 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from kernel import sms
-from kernel.auth import lockout_message, lockout_minutes, login_failed, login_is_locked, login_succeeded
+from kernel.auth import (
+    client_ip,
+    lockout_message,
+    lockout_minutes,
+    login_failed,
+    login_is_locked,
+    login_succeeded,
+)
 from kernel.errors import ApplicationError
 from kernel.locks import lock_keys
 
@@ -48,10 +54,6 @@ _CODE = re.compile(r"^\d{6}$")
 
 def _code_hash(phone: str, code: str) -> str:
     return salted_hmac("volunteers.sms_code", f"{phone}:{code}", algorithm="sha256").hexdigest()
-
-
-def _client_ip(request) -> str | None:
-    return get_client_ip_address(request) or None
 
 
 def _account_of(phone: str):
@@ -109,7 +111,7 @@ def sms_code_send(*, request, phone: str, purpose: str = SmsCode.Purpose.LOGIN) 
     if login_is_locked(request, phone):
         # Locked out: no code either, whatever the limits below would say.
         raise ApplicationError(lockout_message(lockout_minutes(request)), field="phone")
-    ip_address = _client_ip(request)
+    ip_address = client_ip(request)
     # Two requests at once must not both pass the limits below.
     lock_keys(f"sms_code:phone:{phone}", f"sms_code:ip:{ip_address or '-'}")
     if purpose == SmsCode.Purpose.REGISTER and _phone_taken(phone):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from kernel.auth import login_succeeded
+from kernel.auth import client_ip, login_succeeded
 from kernel.errors import ApplicationError
 from stations.paths import root_id
 
@@ -140,7 +139,7 @@ def registration_checks_key(ip_address: str | None) -> str:
 
 
 def _registration_key(request) -> str:
-    return registration_checks_key(get_client_ip_address(request) or None)
+    return registration_checks_key(client_ip(request))
 
 
 def _registration_checks_used(request) -> bool:
