@@ -18,3 +18,11 @@ def assert_refused(call, /, *args, field: str | None, message: str, **kwargs) ->
     actual = (error.field, str(error.message))
     assert actual == (field, message), f"refused with {actual!r}, expected {(field, message)!r}"
     return error
+
+
+def assert_refused_unchanged(snapshot, call, /, *args, field: str | None, message: str, **kwargs):
+    """`assert_refused`, and `snapshot()` (the rows the call could touch) reads the same after it."""
+    before = snapshot()
+    error = assert_refused(call, *args, field=field, message=message, **kwargs)
+    assert snapshot() == before, "a refused call changed what it must leave alone"
+    return error

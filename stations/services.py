@@ -43,7 +43,7 @@ from .models import (
     UnitKind,
     short_unit_name,
 )
-from .paths import path_length, root_id
+from .paths import path_length, path_segment, root_id
 from .scoping import Capability, can, forget_scope, require, scope_for, scope_rule_of
 from .selectors import forget_county_name
 
@@ -171,6 +171,18 @@ def _changed_meanwhile():
     return ApplicationError(_("This unit was changed by someone else meanwhile; reload it and try again."))
 
 
+def tree_node_save(node, parent):
+    """Validate and save a new node of a materialized-path tree (a unit, a team) under `parent`: its
+    path ends in its own id, so it is written once the id is known."""
+    node.depth = parent.depth + 1 if parent else 0
+    node.path = f"~{uuid.uuid4().hex}"  # unique placeholder until the id is known
+    model_validate(node)
+    model_save(node)
+    node.path = (parent.path if parent else "") + path_segment(node.pk)
+    type(node).objects.filter(pk=node.pk).update(path=node.path)
+    return node
+
+
 @transaction.atomic
 def unit_create(*, actor, kind: str, name: str, code: str = "", parent: Unit | None = None, **fields) -> Unit:
     """Add a unit; with no `code`, the next free one under its parent's is given."""
@@ -187,13 +199,7 @@ def unit_create(*, actor, kind: str, name: str, code: str = "", parent: Unit | N
             raise ApplicationError(_("Give the practice center a code."), field="code")
         code = unit_code_suggest(parent=parent, kind=kind)
     only_fields(fields, UNIT_FIELDS, "a unit")
-    unit = Unit(kind=kind, name=name, code=code, parent=parent, **fields)
-    unit.depth = parent.depth + 1 if parent else 0
-    unit.path = f"~{uuid.uuid4().hex}"  # unique placeholder until the id is known
-    model_validate(unit)
-    model_save(unit)
-    unit.path = (parent.path if parent else "") + Unit.path_segment(unit.pk)
-    Unit.objects.filter(pk=unit.pk).update(path=unit.path)
+    unit = tree_node_save(Unit(kind=kind, name=name, code=code, parent=parent, **fields), parent)
     if kind == UnitKind.CENTER:
         forget_county_name()
     return unit

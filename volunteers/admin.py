@@ -3,6 +3,8 @@ models' own rules; every write goes through a service. ID numbers and phones are
 a county admin may reveal one number on a volunteer's page or export full numbers, and each time an audit
 row is written."""
 
+import functools
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -562,55 +564,36 @@ class TeamMembershipAdmin(ScopedModelAdmin):
     def _changeable(self, request, queryset):
         return queryset.filter(pk__in=TeamMembership.objects.changeable_by(request.user).values("pk"))
 
+    def _each_changeable(self, request, rows, service, done: str) -> None:
+        """`service(actor=, membership=)` for each selected row the user may change."""
+        rows = self._changeable(request, rows)
+        _run_each(request, rows, lambda m: service(actor=request.user, membership=m), done=done)
+
     @admin.action(description=_("Admit the selected volunteers to their teams"))
     def admit(self, request, queryset):
-        actor = request.user
-        _run_each(
-            request,
-            self._changeable(request, queryset.pending()),
-            lambda m: teams.membership_decide(actor=actor, membership=m, approve=True),
-            done=_gettext("%(count)d volunteers admitted."),
-        )
+        admit = functools.partial(teams.membership_decide, approve=True)
+        self._each_changeable(request, queryset.pending(), admit, _gettext("%(count)d volunteers admitted."))
 
     @admin.action(description=_("Turn down the selected requests to join"))
     def turn_down(self, request, queryset):
-        actor = request.user
-        _run_each(
-            request,
-            self._changeable(request, queryset.pending()),
-            lambda m: teams.membership_decide(actor=actor, membership=m, approve=False),
-            done=_gettext("%(count)d requests turned down."),
-        )
+        turn_down = functools.partial(teams.membership_decide, approve=False)
+        done = _gettext("%(count)d requests turned down.")
+        self._each_changeable(request, queryset.pending(), turn_down, done)
 
     @admin.action(description=_("Appoint the selected members team leaders"))
     def appoint_leader(self, request, queryset):
-        actor = request.user
-        _run_each(
-            request,
-            self._changeable(request, queryset),
-            lambda m: teams.leader_appoint(actor=actor, membership=m),
-            done=_gettext("%(count)d team leaders appointed."),
-        )
+        done = _gettext("%(count)d team leaders appointed.")
+        self._each_changeable(request, queryset, teams.leader_appoint, done)
 
     @admin.action(description=_("Revoke the selected team leaders"))
     def revoke_leader(self, request, queryset):
-        actor = request.user
-        _run_each(
-            request,
-            self._changeable(request, queryset),
-            lambda m: teams.leader_revoke(actor=actor, membership=m),
-            done=_gettext("%(count)d team leaders revoked."),
+        self._each_changeable(
+            request, queryset, teams.leader_revoke, _gettext("%(count)d team leaders revoked.")
         )
 
     @admin.action(description=_("Remove the selected members from their teams"))
     def end_membership(self, request, queryset):
-        actor = request.user
-        _run_each(
-            request,
-            self._changeable(request, queryset),
-            lambda m: teams.membership_end(actor=actor, membership=m),
-            done=_gettext("%(count)d members removed."),
-        )
+        self._each_changeable(request, queryset, teams.membership_end, _gettext("%(count)d members removed."))
 
     def save_model(self, request, obj, form, change):
         data = self.submitted(form)

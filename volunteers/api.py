@@ -7,14 +7,13 @@ never the full ones (dashboards need counts, not people's numbers).
 from __future__ import annotations
 
 import django_filters
-from django.db import connection
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from kernel.api import CursorPagination, FilterBackend
+from kernel.api import CursorPagination, FilterBackend, ListColumnsMixin
 from kernel.masking import mask_phone
 from stations.api import UnitChoiceFilter
 from stations.api_scoping import ScopedReadOnlyViewSet
@@ -49,50 +48,6 @@ def _visible(model):
         return model.objects.visible_to(request.user) if request else model.objects.none()
 
     return queryset
-
-
-class ListColumnsMixin:
-    """Columns holding a list per row (a volunteer's domains, a team's leaders). On PostgreSQL each is an
-    ARRAY(subquery) in the list's own query; elsewhere one more query for the whole page fills them.
-    Either way the number of queries does not grow with the rows.
-
-    `list_columns` maps an output key to a function of no arguments returning (a queryset of the related
-    rows, the field pointing back at this row, the value shown), ordered as shown.
-    """
-
-    list_columns: dict = {}
-
-    @staticmethod
-    def _in_one_query() -> bool:
-        return connection.vendor == "postgresql"
-
-    def values_queryset(self, queryset):
-        if self._in_one_query():
-            from django.contrib.postgres.expressions import ArraySubquery
-
-            queryset = queryset.annotate(
-                **{
-                    f"_list_{key}": ArraySubquery(related.filter(**{link: OuterRef("pk")}).values(value))
-                    for key, (related, link, value) in ((k, f()) for k, f in self.list_columns.items())
-                }
-            )
-        fields = {key: source for key, source in self.values_fields.items() if key not in self.list_columns}
-        if self._in_one_query():
-            fields.update({key: f"_list_{key}" for key in self.list_columns})
-        return queryset.values(*dict.fromkeys([*fields.values(), *self.hidden_values, "id"]))
-
-    def build_rows(self, rows) -> list[dict]:
-        rows = list(rows)
-        if not self._in_one_query() and rows:
-            ids = [row["id"] for row in rows]
-            for key, make in self.list_columns.items():
-                related, link, value = make()
-                found: dict[int, list] = {}
-                for owner, item in related.filter(**{f"{link}__in": ids}).values_list(link, value):
-                    found.setdefault(owner, []).append(item)
-                for row in rows:
-                    row[f"_list_{key}"] = found.get(row["id"], [])
-        return super().build_rows(rows)
 
 
 # --- Volunteers ----------------------------------------------------------------------------------------

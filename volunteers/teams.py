@@ -6,8 +6,6 @@ removes and appoints members of its team and sub-teams; a leader never acts outs
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +16,7 @@ from kernel.services import lock_one, model_save, model_update, model_validate, 
 from stations.models import Unit
 from stations.paths import root_id
 from stations.scoping import forget_scope, require, scope_for, scope_rule_of
+from stations.services import tree_node_save
 
 from .capabilities import TEAM_TREE, Capability
 from .models import (
@@ -71,13 +70,7 @@ def team_create(*, actor, kind: str, name: str, unit: Unit, parent: Team | None 
     _check_team_placement(kind=kind, parent=parent, unit=unit)
     _check_domain(fields.get("domain"), unit)
     team = Team(kind=kind, name=(name or "").strip(), unit=unit, parent=parent, **fields)
-    team.depth = parent.depth + 1 if parent else 0
-    team.path = f"~{uuid.uuid4().hex}"  # unique placeholder until the id is known
-    model_validate(team)
-    model_save(team)
-    team.path = (parent.path if parent else "") + Team.path_segment(team.pk)
-    Team.objects.filter(pk=team.pk).update(path=team.path)
-    return team
+    return tree_node_save(team, parent)
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
-from kernel.testing import assert_refused
+from kernel.testing import assert_refused_unchanged
 from stations.scoping import forget_scope, scope_for
 from volunteers import selectors
 from volunteers.models import (
@@ -84,10 +84,7 @@ def snapshot():
 
 
 def refused(call, *, field, message, **kwargs):
-    before = snapshot()
-    error = assert_refused(call, field=field, message=_(str(message)), **kwargs)
-    assert snapshot() == before
-    return error
+    return assert_refused_unchanged(snapshot, call, field=field, message=_(str(message)), **kwargs)
 
 
 # --- Teams ----------------------------------------------------------------------------------------

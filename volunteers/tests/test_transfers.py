@@ -10,7 +10,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kernel.testing import assert_refused
+from kernel.testing import assert_refused_unchanged
 from stations import services as unit_services
 from stations.models import Role, UnitKind
 from stations.scoping import forget_scope
@@ -51,10 +51,7 @@ def snapshot():
 
 
 def refused(call, *, field, message, **kwargs):
-    before = snapshot()
-    error = assert_refused(call, field=field, message=_(str(message)), **kwargs)
-    assert snapshot() == before
-    return error
+    return assert_refused_unchanged(snapshot, call, field=field, message=_(str(message)), **kwargs)
 
 
 # --- Moving to another home unit ------------------------------------------------------------------
