@@ -14,11 +14,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stations.api import PlatformViewSet, UnitViewSet
+from volunteers.api import TeamMembershipViewSet, TeamViewSet, TransferViewSet
+from volunteers.models import Team, TeamMembership, Transfer
 
 
 def stored_columns(viewset) -> tuple[str, ...]:
     """The columns an endpoint reads."""
     return tuple(dict.fromkeys(viewset.values_fields.values()))
+
+
+def model_columns(viewset) -> tuple[str, ...]:
+    """The columns an endpoint reads that are stored: its annotations and list columns left out."""
+    names = {name for field in viewset.model._meta.concrete_fields for name in (field.name, field.attname)}
+    return tuple(column for column in stored_columns(viewset) if column.split("__")[0] in names)
 
 
 UNIT_COLUMNS = stored_columns(UnitViewSet)
@@ -77,6 +85,35 @@ VOLUNTEER_COLUMNS = (
 )
 
 
+def scoped_values_view(model, ordering, columns, subtree=None):
+    """A baseline of a list in the volunteers app: the rows of `model.objects.visible_to(user)` (and, with
+    `subtree`, the same scope check of `subtree_of` as the endpoint's filter, then its prefix match on that
+    path), in the endpoint's order, as `.values()` of the stored columns (no labels, counts or lists)."""
+
+    @login_required
+    def view(request):
+        from stations.models import Unit
+
+        size = int(request.GET.get("page_size", 50))
+        rows = model.objects.visible_to(request.user)
+        if subtree:
+            root = Unit.objects.visible_to(request.user).filter(pk=request.GET["subtree_of"])
+            root = root.values("path").get()
+            rows = rows.filter(**{f"{subtree}__startswith": root["path"]})
+        return JsonResponse({"results": list(rows.order_by(*ordering).values(*columns)[:size])})
+
+    return view
+
+
+# The team, membership and transfer lists: URL segment, model, the endpoint's ordering (its cursor
+# pagination's), its stored columns, and the unit path `subtree_of` filters on (None: no such filter).
+SCOPED_BASELINES = [
+    ("teams", Team, ("path",), model_columns(TeamViewSet), "unit__path"),
+    ("memberships", TeamMembership, ("id",), model_columns(TeamMembershipViewSet), None),
+    ("transfers", Transfer, ("-id",), model_columns(TransferViewSet), None),
+]
+
+
 class TrivialAPIView(APIView):
     """DRF with the project's default authentication, permissions, negotiation and rendering, and no work."""
 
@@ -92,6 +129,7 @@ def trivial_view(request):
 urlpatterns = [
     *(path(f"api/bench/{name}/", values_view(*spec)) for name, *spec in BASELINES),
     path("api/bench/volunteers/", login_required(volunteer_values_view)),
+    *(path(f"api/bench/{name}/", scoped_values_view(*spec)) for name, *spec in SCOPED_BASELINES),
     path("api/bench/drf-ok/", TrivialAPIView.as_view()),
     path("api/bench/django-ok/", trivial_view),
     path("", include("practice_center.urls")),
