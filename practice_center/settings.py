@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "kernel",
     "stations",
     "volunteers",
+    "records",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +273,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "kernel.heartbeat": {"task": "kernel.heartbeat", "schedule": 60.0},
     "kernel.staged_uploads_sweep": {"task": "kernel.staged_uploads_sweep", "schedule": 3600.0},
+    "records.flags_scan": {"task": "records.flags_scan", "schedule": 3600.0},
 }
 
 # --- Auth ----------------------------------------------------------------------------------------
@@ -361,6 +363,25 @@ VOLUNTEER_IMPORT_QUEUE = _env("VOLUNTEER_IMPORT_QUEUE")
 INSPECTION_EDIT_DAYS = env_int("INSPECTION_EDIT_DAYS", 30, minimum=1)
 # Photos picked on a form that came back with an error are kept for this long, for the next try.
 STAGED_UPLOAD_HOURS = env_int("STAGED_UPLOAD_HOURS", 24, minimum=1)
+# Service hours (records): a service's length is rounded to steps of this many minutes, down, to the
+# nearest step or up; one volunteer's services of one day may add up to at most this many hours.
+SERVICE_HOURS_STEP_MINUTES = env_int("SERVICE_HOURS_STEP_MINUTES", 30, minimum=1, maximum=60)
+SERVICE_HOURS_ROUNDING = env_choice("SERVICE_HOURS_ROUNDING", "DOWN", ("DOWN", "NEAREST", "UP"))
+SERVICE_HOURS_DAY_CAP = env_int("SERVICE_HOURS_DAY_CAP", 12, minimum=1, maximum=24)
+# Star levels (星级志愿者): the approved hours each star needs, ascending.
+_stars = env_list("SERVICE_STAR_THRESHOLDS", "100,300,600,1000,1500")
+SERVICE_STAR_THRESHOLDS = [int(hours) for hours in _stars if hours.isdigit()]
+if len(SERVICE_STAR_THRESHOLDS) != len(_stars) or SERVICE_STAR_THRESHOLDS != sorted(
+    set(SERVICE_STAR_THRESHOLDS)
+):
+    raise ImproperlyConfigured(
+        "SERVICE_STAR_THRESHOLDS: give ascending whole hours, comma-separated, e.g. 100,300,600,1000,1500."
+    )
+# Review flags: a volunteer serving, or one approver approving, more hours than this in a week.
+SERVICE_FLAG_VOLUNTEER_WEEK_HOURS = env_int("SERVICE_FLAG_VOLUNTEER_WEEK_HOURS", 40, minimum=1)
+SERVICE_FLAG_APPROVER_WEEK_HOURS = env_int("SERVICE_FLAG_APPROVER_WEEK_HOURS", 300, minimum=1)
+# The TrueType CJK font embedded in service certificates (Debian: fonts-wqy-microhei).
+CERTIFICATE_FONT_PATH = _env("CERTIFICATE_FONT_PATH") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
 # --- Language and time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -72,10 +72,18 @@ def extend_role_capabilities(role: str, capabilities) -> None:
     ROLE_CAPABILITIES[role] = ROLE_CAPABILITIES.get(role, frozenset()) | frozenset(capabilities)
 
 
+def extend_tree_role_capabilities(tree: str, role: str, capabilities) -> None:
+    """A later app's capabilities for a role on another tree (e.g. approving hours for team leaders)."""
+    roles = _TREE_ROLE_CAPABILITIES.setdefault(tree, {})
+    roles[role] = roles.get(role, frozenset()) | frozenset(capabilities)
+
+
 def register_tree_grants(tree: str, *, roles: dict[str, frozenset[str]], source) -> None:
     """Roles on another tree of materialized paths (teams): `source(user)` is a queryset of
     (role, path) pairs, read in the same query as the user's roles on units (a UNION)."""
-    _TREE_ROLE_CAPABILITIES[tree] = dict(roles)
+    known = _TREE_ROLE_CAPABILITIES.setdefault(tree, {})
+    for role, capabilities in roles.items():
+        known[role] = known.get(role, frozenset()) | frozenset(capabilities)
     _TREE_GRANT_SOURCES[tree] = source
 
 
@@ -319,6 +327,9 @@ class ScopeRule:
             lookup=prefix(self.lookup),
             maker=prefix(self.maker) if self.maker else "",
             maker_unit=prefix(self.maker_unit) if self.maker_unit else "",
+            tree_lookup=prefix(self.tree_lookup)
+            if self.tree and self.tree_lookup is not None
+            else self.tree_lookup,
         )
 
     def unit_of(self, obj):

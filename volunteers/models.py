@@ -126,6 +126,11 @@ class Volunteer(TimeStampedModel):
         _("guardian's mobile phone"), max_length=11, blank=True, validators=[validate_mobile]
     )
     guardian_consented_at = models.DateTimeField(_("guardian consented at"), null=True, blank=True)
+    # The approved, not superseded hours of the volunteer's service records: kept by the records app in
+    # the transaction that approves or corrects a record (an F() update), so reading it costs nothing.
+    service_hours = models.DecimalField(
+        _("service hours"), max_digits=10, decimal_places=2, default=0, editable=False
+    )
 
     objects = VolunteerQuerySet.as_manager()
 

@@ -1,0 +1,116 @@
+"""Chainable filters of the records app, and each model's scope rule, declared once.
+
+A record belongs to its organising unit (谁组织谁记录): that unit's admins and those above see and decide it,
+a team leader sees and decides its team's records, and an organiser named on a record (an activity's
+organiser) sees and decides that record. A volunteer reads their own rows through `of_volunteer`.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from stations.scoping import ScopedQuerySet, ScopeRule, scope_for
+from volunteers.capabilities import TEAM_TREE
+
+from .capabilities import Capability
+
+RECORD_RULE = ScopeRule(
+    lookup="unit", capability=Capability.RECORDS_APPROVE, tree=TEAM_TREE, tree_lookup="team"
+)
+
+
+def _organiser_q(user, lookup: str = "") -> Q:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    return Q(**{f"{lookup}organiser_id": user.pk})
+
+
+class ServiceRecordQuerySet(ScopedQuerySet):
+    scope_rule = RECORD_RULE
+    organiser_lookup = ""
+
+    def visible_to(self, user):
+        return self.filter(
+            self.scope_rule.visible_q(scope_for(user)) | _organiser_q(user, self.organiser_lookup)
+        )
+
+    def changeable_by(self, user):
+        q = self.scope_rule.changeable_q(scope_for(user), user) | _organiser_q(user, self.organiser_lookup)
+        return self.filter(q)
+
+    def of_volunteer(self, volunteer):
+        return self.filter(volunteer=volunteer)
+
+    def pending(self):
+        from .models import RecordStatus
+
+        return self.filter(status=RecordStatus.PENDING)
+
+    def counting(self):
+        """Pending or approved, and not superseded by a correction: what overlaps and the day cap see."""
+        from .models import COUNTING_STATUSES
+
+        return self.filter(status__in=COUNTING_STATUSES, superseded_by__isnull=True)
+
+    def approved_current(self):
+        """Approved and not superseded: what the totals, the certificates and the exports hold."""
+        from .models import RecordStatus
+
+        return self.filter(status=RecordStatus.APPROVED, superseded_by__isnull=True)
+
+    def overlapping(self, started_at, ended_at):
+        return self.filter(started_at__lt=ended_at, ended_at__gt=started_at)
+
+
+class _ThroughRecord(ScopedQuerySet):
+    """Rows that belong to a record (corrections, flags): scoped as their record is."""
+
+    scope_rule = RECORD_RULE.through("record")
+    organiser_lookup = "record__"
+
+    visible_to = ServiceRecordQuerySet.visible_to
+    changeable_by = ServiceRecordQuerySet.changeable_by
+
+
+class CorrectionQuerySet(_ThroughRecord):
+    def pending(self):
+        from .models import CorrectionStatus
+
+        return self.filter(status=CorrectionStatus.PENDING)
+
+
+class RecordFlagQuerySet(_ThroughRecord):
+    # Reviewers clear flags: the approvers' rule, with the review capability.
+    scope_rule = ScopeRule(lookup="record__unit", capability=Capability.RECORDS_REVIEW)
+    changeable_by = ScopedQuerySet.changeable_by
+
+    def open(self):
+        return self.filter(is_open=True)
+
+
+class TrainingQuerySet(ScopedQuerySet):
+    scope_rule = ScopeRule(lookup="unit", capability=Capability.TRAININGS_CHANGE)
+
+
+class EvaluationQuerySet(ScopedQuerySet):
+    # The team evaluates: its unit's admins and its leaders (the team tree).
+    scope_rule = ScopeRule(
+        lookup="team__unit", capability=Capability.EVALUATIONS_CHANGE, tree=TEAM_TREE, tree_lookup="team"
+    )
+
+
+class IssuerProfileQuerySet(ScopedQuerySet):
+    scope_rule = ScopeRule(lookup="unit", capability=Capability.CERTIFICATES_MANAGE)
+
+
+class CertificateQuerySet(ScopedQuerySet):
+    scope_rule = ScopeRule(lookup="issuer", capability=Capability.CERTIFICATES_MANAGE)
+
+    def issued(self):
+        from .models import CertificateStatus
+
+        return self.filter(status__in=[CertificateStatus.READY, CertificateStatus.REVOKED])
+
+
+class ExportQuerySet(ScopedQuerySet):
+    scope_rule = ScopeRule(lookup="unit", capability=Capability.RECORDS_EXPORT)
