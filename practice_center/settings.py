@@ -371,9 +371,8 @@ SERVICE_HOURS_DAY_CAP = env_int("SERVICE_HOURS_DAY_CAP", 12, minimum=1, maximum=
 # Star levels (星级志愿者): the approved hours each star needs, ascending.
 _stars = env_list("SERVICE_STAR_THRESHOLDS", "100,300,600,1000,1500")
 SERVICE_STAR_THRESHOLDS = [int(hours) for hours in _stars if hours.isdigit()]
-if len(SERVICE_STAR_THRESHOLDS) != len(_stars) or SERVICE_STAR_THRESHOLDS != sorted(
-    set(SERVICE_STAR_THRESHOLDS)
-):
+_ascending = sorted(set(SERVICE_STAR_THRESHOLDS))
+if not _stars or len(_stars) != len(SERVICE_STAR_THRESHOLDS) or _ascending != SERVICE_STAR_THRESHOLDS:
     raise ImproperlyConfigured(
         "SERVICE_STAR_THRESHOLDS: give ascending whole hours, comma-separated, e.g. 100,300,600,1000,1500."
     )
@@ -382,6 +381,9 @@ SERVICE_FLAG_VOLUNTEER_WEEK_HOURS = env_int("SERVICE_FLAG_VOLUNTEER_WEEK_HOURS",
 SERVICE_FLAG_APPROVER_WEEK_HOURS = env_int("SERVICE_FLAG_APPROVER_WEEK_HOURS", 300, minimum=1)
 # The TrueType CJK font embedded in service certificates (Debian: fonts-wqy-microhei).
 CERTIFICATE_FONT_PATH = _env("CERTIFICATE_FONT_PATH") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+# Where the portal is reached from outside (scheme and host, no path): the QR code of a certificate, printed
+# on paper, opens its verification page there.
+SITE_URL = (_env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 # --- Language and time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -488,11 +490,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "新时代文明实践中心 API",
-    "DESCRIPTION": "Read-only API of the county practice-center portal: units, platforms and more.",
+    "DESCRIPTION": "API of the county practice-center portal: units, volunteers, service records and more.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets named once, where a field name ("status", "kind") has several across the API.
+    "ENUM_NAME_OVERRIDES": {
+        "RecordStatusEnum": "records.models.RecordStatus",
+        "FlagKindEnum": "records.models.FlagKind",
+    },
     # Swagger UI from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

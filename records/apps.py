@@ -12,3 +12,18 @@ class RecordsConfig(AppConfig):
         # Approving hours, trainings, evaluations, certificates and exports on the unit roles, and
         # approving and evaluating on the team-leader role.
         capabilities.register()
+        # The volunteers' menu: my service for volunteers, the approval queue for whoever decides records.
+        from volunteers import navigation
+
+        from . import views
+
+        navigation.register("records", _("My service"), "records:mine", order=20)
+        navigation.register(
+            "approvals",
+            _("Approvals"),
+            "records:queue",
+            show=lambda request: views.decides_records(request.user),
+            order=40,
+        )
+        # The service records of seed_scale's data set: a phase after the volunteers'.
+        from . import scale  # noqa: F401

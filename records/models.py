@@ -10,6 +10,7 @@ old one, and every step is a `RecordEvent` of the audit trail.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from .querysets import (
     EvaluationQuerySet,
     ExportQuerySet,
     IssuerProfileQuerySet,
+    RecordEventQuerySet,
     RecordFlagQuerySet,
     ServiceRecordQuerySet,
     TrainingQuerySet,
@@ -183,6 +185,11 @@ class ServiceRecord(Decided, TimeStampedModel):
                 violation_error_message=_("The end must be after the start."),
             ),
             models.CheckConstraint(
+                condition=Q(started_at__gte=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)),
+                name="record_starts_from_2000",
+                violation_error_message=_("A service is recorded from the year 2000 on."),
+            ),
+            models.CheckConstraint(
                 condition=Q(hours__gte=0) & Q(hours__lte=24),
                 name="record_hours_in_a_day",
                 violation_error_message=_("A record counts from 0 to 24 hours."),
@@ -206,6 +213,9 @@ class ServiceRecord(Decided, TimeStampedModel):
             ),
         ]
         indexes = [
+            # Newest first, the order of every list: a page of a large subtree reads the index from its
+            # start instead of sorting the subtree.
+            models.Index(fields=["-started_at", "-id"], name="record_latest_first"),
             models.Index(fields=["volunteer", "started_at"], name="record_volunteer_start"),
             models.Index(fields=["volunteer", "service_date"], name="record_volunteer_date"),
             models.Index(fields=["unit", "status", "service_date"], name="record_unit_status_date"),
@@ -256,6 +266,8 @@ class RecordEvent(models.Model):
     before = models.JSONField(_("before"), default=dict, blank=True)
     after = models.JSONField(_("after"), default=dict, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+
+    objects = RecordEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("record event")
@@ -336,6 +348,7 @@ class FlagKind(models.TextChoices):
     APPROVER_WEEK = "approver_week", _("Many hours approved by one person in a week")
     LINKED_ACCOUNT = "linked_account", _("Approved through a linked account")
     MISSED_CHECKOUT = "missed_checkout", _("Check-out missed")
+    OVER_REJECTED = "over_rejected", _("Submitted again over a rejected record")
 
 
 class RecordFlag(models.Model):
@@ -388,6 +401,25 @@ class RecordFlag(models.Model):
 
     def __str__(self):
         return self.get_kind_display()
+
+
+class ApproverWeek(models.Model):
+    """The hours one person approved in one week (from its Monday): what the approver-week flag reads,
+    kept by one upsert per approval instead of a sum over the week's approvals."""
+
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approver"), on_delete=models.CASCADE, related_name="+"
+    )
+    week = models.DateField(_("week from"))
+    hours = models.DecimalField(_("hours"), max_digits=10, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("approved hours of a week")
+        verbose_name_plural = _("approved hours of a week")
+        constraints = [models.UniqueConstraint(fields=["approver", "week"], name="approver_week_once")]
+
+    def __str__(self):
+        return f"{self.approver_id} {self.week:%Y-%m-%d}: {self.hours}"
 
 
 class Training(TimeStampedModel):
@@ -569,6 +601,10 @@ class Certificate(TimeStampedModel):
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     sequence = models.PositiveIntegerField(_("sequence"), null=True, blank=True)
     number = models.CharField(_("certificate number"), max_length=40, unique=True, null=True, blank=True)
+    # The random code in the QR's address: with the number, what proves the page was reached from the
+    # certificate itself (a made-up or guessed number alone reads "unknown"). Stored, not derived from a
+    # key, so rotating SECRET_KEY leaves every printed certificate verifiable.
+    verify_code = models.CharField(_("verification code"), max_length=24, blank=True, editable=False)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     records = models.ManyToManyField(
         ServiceRecord, verbose_name=_("service records"), related_name="certificates", blank=True

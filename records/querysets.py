@@ -72,6 +72,10 @@ class _ThroughRecord(ScopedQuerySet):
     changeable_by = ServiceRecordQuerySet.changeable_by
 
 
+class RecordEventQuerySet(_ThroughRecord):
+    """The audit trail of a record is seen where the record is."""
+
+
 class CorrectionQuerySet(_ThroughRecord):
     def pending(self):
         from .models import CorrectionStatus
@@ -80,9 +84,14 @@ class CorrectionQuerySet(_ThroughRecord):
 
 
 class RecordFlagQuerySet(_ThroughRecord):
-    # Reviewers clear flags: the approvers' rule, with the review capability.
-    scope_rule = ScopeRule(lookup="record__unit", capability=Capability.RECORDS_REVIEW)
-    changeable_by = ScopedQuerySet.changeable_by
+    # Reviewers clear flags from one level above the record's unit (services.may_review): strictly below
+    # their own units, and the center's own records by those who hold the center.
+    scope_rule = ScopeRule(lookup="record__unit", capability=Capability.RECORDS_REVIEW, below=True)
+
+    def changeable_by(self, user):
+        scope = scope_for(user)
+        at_center = Q(record__unit__depth=0) & scope.q("record__unit", capability=Capability.RECORDS_REVIEW)
+        return self.filter(self.scope_rule.changeable_q(scope, user) | at_center)
 
     def open(self):
         return self.filter(is_open=True)

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from stations.models import Unit
+from stations.scoping import scope_for
 from volunteers.models import MembershipRole, MembershipStatus, TeamMembership, Volunteer
 
 from . import rules
+from .capabilities import Capability
 from .models import (
     Certificate,
     CorrectionRequest,
@@ -86,13 +88,16 @@ def approval_queue(actor, filters: RecordFilters | None = None) -> QuerySet[Serv
         ).values("team_id")
         records = records.exclude(volunteer__user=actor).exclude(submitted_by=actor)
         records = records.exclude(Q(team_id__in=plain_member_teams))
+        if not scope_for(actor).has(Capability.RECORDS_REVIEW):
+            # A flagged record is approved from above its unit only: not offered to a team leader.
+            records = records.exclude(Exists(RecordFlag.objects.filter(record=OuterRef("pk"), is_open=True)))
     if filters is not None:
         records = _filtered(records, filters)
     return _with_list_columns(records).order_by("started_at", "pk")
 
 
 def record_events(record: ServiceRecord) -> QuerySet[RecordEvent]:
-    """The audit trail of a record and of the records it superseded, oldest first."""
+    """The audit trail of a record, oldest first (the records it superseded keep their own)."""
     return RecordEvent.objects.filter(record=record).select_related("actor").order_by("at", "pk")
 
 

@@ -11,12 +11,13 @@ the volunteer.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -40,6 +41,7 @@ from volunteers.models import (
 from . import rules
 from .capabilities import Capability
 from .models import (
+    ApproverWeek,
     CorrectionRequest,
     CorrectionStatus,
     FlagKind,
@@ -51,6 +53,9 @@ from .models import (
 )
 from .querysets import RECORD_RULE
 
+# No record starts before this (the regulations are of 2017; older paper records are not typed in here),
+# which also keeps every stored moment inside what Python reads back.
+EARLIEST_SERVICE = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 # A clock a few seconds ahead on the phone must not turn "just finished" into "in the future".
 _FUTURE_TOLERANCE = datetime.timedelta(minutes=2)
@@ -96,6 +101,8 @@ def event_add(record, action, *, actor, before=None, after=None, note: str = "")
 def _check_times(started_at, ended_at) -> None:
     if started_at is None:
         raise ApplicationError(_("Give the start of the service."), field="started_at")
+    if started_at < EARLIEST_SERVICE:
+        raise ApplicationError(_("A service is recorded from the year 2000 on."), field="started_at")
     if ended_at is None:
         raise ApplicationError(_("Give the end of the service."), field="ended_at")
     if ended_at <= started_at:
@@ -241,6 +248,8 @@ def record_submit(
     hours = rules.hours_between(started_at, ended_at)
     if source != RecordSource.ATTENDANCE:
         _check_hours(hours)
+    elif hours > 24:
+        raise ApplicationError(_("A record counts from 0 to 24 hours."), field="ended_at")
     photo = image_intake(evidence_photo, field="evidence_photo") if evidence_photo else None
     day = rules.local_date(started_at)
     with transaction.atomic():
@@ -251,6 +260,18 @@ def record_submit(
             if source != RecordSource.ATTENDANCE:
                 raise ApplicationError(_overlap_message(other), field="started_at")
             flags.append((FlagKind.OVERLAP, _overlap_message(other), other))
+        rejected = (
+            ServiceRecord.objects.filter(volunteer_id=volunteer.pk, status=RecordStatus.REJECTED)
+            .overlapping(started_at, ended_at)
+            .order_by("-decided_at")
+            .first()
+        )
+        if rejected is not None:
+            # The same hours again after a rejection: decided from above the unit, not by whoever is next.
+            detail = _("Overlaps the rejected service of %(span)s.") % {
+                "span": _span((rejected.started_at, rejected.ended_at))
+            }
+            flags.append((FlagKind.OVER_REJECTED, detail, rejected))
         total = _day_total(volunteer.pk, day) + hours
         if total > rules.day_cap():
             if source != RecordSource.ATTENDANCE:
@@ -334,6 +355,23 @@ def _account_phones(user) -> frozenset[str]:
     return phones
 
 
+_PLAIN_TEAMS_ATTR = "_records_plain_member_teams"
+
+
+def _plain_member_teams(user) -> frozenset[int]:
+    """The teams `user` is an active plain member of. Remembered on the user object like its scope (which
+    holds the teams it leads): one query per request, or per approver in a bulk run."""
+    cached = getattr(user, _PLAIN_TEAMS_ATTR, None)
+    if cached is None:
+        cached = frozenset(
+            TeamMembership.objects.filter(
+                volunteer__user=user, status=MembershipStatus.ACTIVE, role=MembershipRole.MEMBER
+            ).values_list("team_id", flat=True)
+        )
+        setattr(user, _PLAIN_TEAMS_ATTR, cached)
+    return cached
+
+
 def _linked_by_phone(actor, record: ServiceRecord) -> bool:
     """Whether `actor` is tied by a mobile number to the person whose record it is or who submitted it:
     one person with a second account approving their own hours."""
@@ -358,15 +396,7 @@ def decide_refusal(actor, record: ServiceRecord) -> str | None:
     in_scope = record.organiser_id == actor.pk or RECORD_RULE.can_change(actor, record)
     if not in_scope or not actor.is_active:
         return _("This record is outside the area you approve for.")
-    if (
-        record.team_id is not None
-        and TeamMembership.objects.filter(
-            team_id=record.team_id,
-            volunteer__user=actor,
-            status=MembershipStatus.ACTIVE,
-            role=MembershipRole.MEMBER,
-        ).exists()
-    ):
+    if record.team_id is not None and record.team_id in _plain_member_teams(actor):
         return _("You are a plain member of this record's team: its leader or a unit admin decides it.")
     if _linked_by_phone(actor, record):
         return _("Your account shares a mobile number with this record's volunteer or submitter.")
@@ -385,18 +415,31 @@ def may_review(actor, record: ServiceRecord) -> bool:
     return scope.contains(unit, capability=Capability.RECORDS_REVIEW, below=unit.depth > 0)
 
 
+# What the deciding services read of a locked record's relations (the rest loads if ever asked for): the
+# volunteer's account and phone, the unit's and the team's place in their trees, the submitter's login.
+_LOCKED_RELATED = (
+    "volunteer__user_id",
+    "volunteer__phone",
+    "unit__path",
+    "unit__depth",
+    "team__path",
+)
+
+
 def _locked(record_id: int) -> ServiceRecord:
     open_flags = RecordFlag.objects.filter(record=OuterRef("pk"), is_open=True)
-    record = (
+    record = list(
         ServiceRecord.objects.select_for_update(of=("self",))
-        .select_related("volunteer", "unit", "team", "submitted_by")
+        # The submitter's account is read only when it is not the volunteer's own (_linked_by_phone).
+        .select_related("volunteer", "unit", "team")
+        .only(*(field.name for field in ServiceRecord._meta.concrete_fields), *_LOCKED_RELATED)
         .annotate(has_open_flags=Exists(open_flags))
         .filter(pk=record_id)
-        .first()
+        .order_by()  # one row by its key: no ORDER BY, no LIMIT to build
     )
-    if record is None:
+    if not record:
         raise ApplicationError(_("This record no longer exists; reload the page."))
-    return record
+    return record[0]
 
 
 def _require_pending(record: ServiceRecord) -> None:
@@ -432,33 +475,107 @@ def record_approve(*, actor, record: ServiceRecord | int, note: str = "") -> Ser
                 _flag_close(flag, actor=actor, note=note)
         record.status = RecordStatus.APPROVED
         record.decided_by, record.decided_at, record.decision_note = actor, timezone.now(), note[:300]
-        record.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
-        _add_to_total(record.volunteer_id, record.hours)
-        event_add(
-            record,
-            RecordEvent.Action.APPROVED,
-            actor=actor,
-            before={"status": RecordStatus.PENDING},
-            after={"status": RecordStatus.APPROVED},
-            note=note,
-        )
-        if actor is not None:
-            _approver_week_flag(actor, record)
+        if actor is not None and connection.vendor == "postgresql":
+            week_total = _approval_write(record, actor)
+        else:
+            record.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+            _add_to_total(record.volunteer_id, record.hours)
+            event_add(
+                record,
+                RecordEvent.Action.APPROVED,
+                actor=actor,
+                before={"status": RecordStatus.PENDING},
+                after={"status": RecordStatus.APPROVED},
+                note=note,
+            )
+            week_total = None if actor is None else _approver_week_add(actor, _week_of(record), record.hours)
+        if week_total is not None:
+            _approver_week_flag(actor, record, week_total)
     return record
 
 
-def _approver_week_flag(actor, record: ServiceRecord) -> None:
-    today = rules.local_date(record.decided_at)
-    monday, _sunday = rules.week_bounds(today)
-    since = timezone.make_aware(datetime.datetime.combine(monday, datetime.time.min))
-    total = ServiceRecord.objects.filter(
-        decided_by=actor, status=RecordStatus.APPROVED, decided_at__gte=since
-    ).aggregate(total=Sum("hours"))["total"] or Decimal(0)
-    if total > settings.SERVICE_FLAG_APPROVER_WEEK_HOURS:
+# The four writes of an approval (the record, the volunteer's total, the audit event, the approver's
+# week) in one statement on PostgreSQL: approving is what coordinators do hundreds of times in a row,
+# and each round trip and ORM save costs more than the write itself. SQLite takes the ORM path above;
+# both are tested, and they write the same rows.
+_APPROVAL_SQL = """
+WITH decided AS (
+    UPDATE {record} SET status = %(approved)s, decided_by_id = %(actor)s, decided_at = %(now)s,
+        decision_note = %(note)s, updated_at = %(now)s
+    WHERE id = %(id)s AND status = %(pending)s
+    RETURNING id, volunteer_id, hours
+), total AS (
+    UPDATE {volunteer} AS v SET service_hours = v.service_hours + decided.hours
+    FROM decided WHERE v.id = decided.volunteer_id
+    RETURNING v.id
+), trail AS (
+    INSERT INTO {event} (record_id, action, actor_id, actor_name, at, before, after, note)
+    SELECT id, %(action)s, %(actor)s, %(actor_name)s, %(now)s, %(before)s, %(after)s, %(note)s FROM decided
+    RETURNING id
+)
+INSERT INTO {week} AS w (approver_id, week, hours)
+SELECT %(actor)s, %(monday)s, hours FROM decided
+ON CONFLICT (approver_id, week) DO UPDATE SET hours = w.hours + excluded.hours
+RETURNING hours
+"""
+
+
+def _approval_write(record: ServiceRecord, actor) -> Decimal:
+    quote = connection.ops.quote_name
+    sql = _APPROVAL_SQL.format(
+        record=quote(ServiceRecord._meta.db_table),
+        volunteer=quote(Volunteer._meta.db_table),
+        event=quote(RecordEvent._meta.db_table),
+        week=quote(ApproverWeek._meta.db_table),
+    )
+    params = {
+        "approved": RecordStatus.APPROVED,
+        "pending": RecordStatus.PENDING,
+        "actor": actor.pk,
+        "actor_name": _actor_name(actor)[:150],
+        "now": record.decided_at,
+        "note": record.decision_note,
+        "id": record.pk,
+        "action": RecordEvent.Action.APPROVED,
+        "before": json.dumps({"status": RecordStatus.PENDING}),
+        "after": json.dumps({"status": RecordStatus.APPROVED}),
+        "monday": _week_of(record),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (total,) = cursor.fetchone()
+    return Decimal(str(total))
+
+
+def _week_of(record: ServiceRecord) -> datetime.date:
+    return rules.week_bounds(rules.local_date(record.decided_at))[0]
+
+
+def _approver_week_add(actor, monday: datetime.date, hours: Decimal) -> Decimal:
+    """Add `hours` to what `actor` approved in the week from `monday`; the week's new total. One
+    statement (an upsert), the same on PostgreSQL and SQLite, so concurrent approvals each see their own
+    step of the total."""
+    table = connection.ops.quote_name(ApproverWeek._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (approver_id, week, hours) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (approver_id, week) DO UPDATE SET hours = {table}.hours + excluded.hours "
+            "RETURNING hours",
+            [actor.pk, monday, hours],
+        )
+        (total,) = cursor.fetchone()
+    return Decimal(str(total))
+
+
+def _approver_week_flag(actor, record: ServiceRecord, total: Decimal) -> None:
+    """Flag the approval that took its approver's week (`total` after it) over
+    SERVICE_FLAG_APPROVER_WEEK_HOURS: one flag for the week's review, on the record that crossed the line."""
+    limit = settings.SERVICE_FLAG_APPROVER_WEEK_HOURS
+    if total - record.hours <= limit < total:
         detail = _("%(name)s approved %(total)s hours in the week of %(monday)s.") % {
             "name": _actor_name(actor),
             "total": _hours_text(total),
-            "monday": date_format(monday, "Y-m-d"),
+            "monday": date_format(_week_of(record), "Y-m-d"),
         }
         flag_raise(record, FlagKind.APPROVER_WEEK, detail=detail, actor=actor)
 
@@ -497,7 +614,18 @@ def records_decide(*, actor, ids, approve: bool, reason: str = "", note: str = "
     """Approve (or reject, with one reason) several records, each in its own transaction: one refusal
     leaves the others decided, and says which record and why."""
     done, refused = [], []
-    for record_id in dict.fromkeys(int(pk) for pk in ids):
+    ids = list(dict.fromkeys(int(pk) for pk in ids))
+    # An id outside the actor's records gets the same answer whether it exists or not: the reply must
+    # not tell which numbers are records of another township.
+    mine = (
+        set(ids)
+        if actor is None
+        else set(ServiceRecord.objects.changeable_by(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    )
+    for record_id in ids:
+        if record_id not in mine:
+            refused.append((record_id, _("This record is outside the area you approve for.")))
+            continue
         try:
             if approve:
                 record_approve(actor=actor, record=record_id, note=note)
@@ -511,6 +639,26 @@ def records_decide(*, actor, ids, approve: bool, reason: str = "", note: str = "
 
 
 # --- Corrections -------------------------------------------------------------------------------------
+
+
+def at_or_above(actor, maker, unit, capability: str) -> bool:
+    """A level below never rewrites the level above's work: `actor` may change what `maker` decided or
+    entered about `unit` when they are the maker, or hold every subtree the maker holds there (with
+    `capability`). A team leader's or organiser's work (no unit held) is changed by any admin of `unit`."""
+    if actor is None or maker is None or maker.pk == actor.pk:
+        return True
+    scope = scope_for(actor)
+    if scope.is_global:
+        return True
+    maker_scope = scope_for(maker)
+    if maker_scope.is_global:
+        return False
+    held = [root for root in maker_scope.roots_for(capability) if unit.path.startswith(root)]
+    return all(scope.contains_path(root, capability=capability) for root in held)
+
+
+def _at_or_above_decider(actor, record: ServiceRecord) -> bool:
+    return at_or_above(actor, record.decided_by, record.unit, Capability.RECORDS_APPROVE)
 
 
 def correction_request(
@@ -583,6 +731,10 @@ def correction_decide(
             raise ApplicationError(refusal)
         if actor is not None and correction.requested_by_id == actor.pk:
             raise ApplicationError(_("You asked for this correction; another approver decides it."))
+        if not _at_or_above_decider(actor, old):
+            raise ApplicationError(
+                _("This record was decided above your level; a correction of it is decided there.")
+            )
         now = timezone.now()
         if not accept:
             if not note:
@@ -594,6 +746,16 @@ def correction_decide(
             )
             event_add(old, RecordEvent.Action.CORRECTION_REFUSED, actor=actor, note=note)
             return correction
+        if old.has_open_flags:
+            # A correction is no way around a review: as approving the flagged record itself would be.
+            if not may_review(actor, old):
+                raise ApplicationError(
+                    _("This record is flagged for review: an admin above its unit decides its correction.")
+                )
+            if not note:
+                raise ApplicationError(_("Say why the flagged record is corrected."), field="note")
+            for flag in RecordFlag.objects.filter(record=old, is_open=True):
+                _flag_close(flag, actor=actor, note=note)
         started_at = started_at or correction.started_at or old.started_at
         ended_at = ended_at or correction.ended_at or old.ended_at
         content = ((content or "").strip() or correction.content or old.content)[:200]
@@ -660,10 +822,10 @@ def correction_decide(
 
 def flag_raise(record, kind, *, detail: str = "", other_record=None, actor=None) -> RecordFlag | None:
     """Flag `record` for review, once per kind (a second raise of the same kind adds nothing)."""
-    with transaction.atomic():
-        flag, created = RecordFlag.objects.get_or_create(
-            record=record, kind=kind, defaults={"detail": detail[:300], "other_record": other_record}
-        )
+    # get_or_create inserts in a savepoint of its own and reads the row a concurrent raise made.
+    flag, created = RecordFlag.objects.get_or_create(
+        record=record, kind=kind, defaults={"detail": detail[:300], "other_record": other_record}
+    )
     if created:
         event_add(record, RecordEvent.Action.FLAGGED, actor=actor, note=flag.get_kind_display())
     return flag if created else None

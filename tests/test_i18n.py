@@ -57,3 +57,23 @@ def test_catalogue_covers_every_marked_string(tmp_path):
     fresh = _entries(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
     missing = {entry[1] for entry in fresh - _entries(PO)}
     assert not missing, f"strings not in the catalogue, run makemessages and translate: {sorted(missing)}"
+
+
+def test_no_module_hides_a_translation_function_behind_another_name():
+    """makemessages finds strings only in calls to `_`, gettext, gettext_lazy, ngettext … under their own
+    names: `gettext as _gettext` would leave every string of that module untranslated, unnoticed."""
+    root = Path(settings.BASE_DIR)
+    allowed = {"_"}
+    hidden = []
+    for path in root.glob("*/**/*.py"):
+        if ".venv" in path.parts or "var" in path.parts[:1]:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            stripped = line.strip()
+            if stripped.startswith("from django.utils.translation import") and " as " in stripped:
+                aliases = {
+                    part.split(" as ")[1].strip(" ,()") for part in stripped.split(",") if " as " in part
+                }
+                if aliases - allowed:
+                    hidden.append(f"{path.relative_to(root)}:{number}")
+    assert not hidden, hidden

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kernel.admin_export import ExcelExportMixin, dated_filename
@@ -364,7 +364,7 @@ class VolunteerAdmin(ExcelExportMixin, ScopedModelAdmin):
             return HttpResponseRedirect(reverse("admin:volunteers_volunteer_change", args=[volunteer.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": _gettext("Full ID number"),
+            "title": gettext("Full ID number"),
             "opts": self.opts,
             "original": volunteer,
             "volunteer": volunteer,
@@ -403,7 +403,8 @@ class VolunteerAdmin(ExcelExportMixin, ScopedModelAdmin):
     def export_filename(self, request):
         stem = str(self.opts.verbose_name_plural)
         if self._wants_full(request):
-            stem = f"{stem}_{_gettext('full ID numbers')}"
+            full = gettext("full ID numbers")
+            stem = f"{stem}_{full}"
         return dated_filename(stem)
 
     def export_changelist(self, request):
@@ -572,28 +573,28 @@ class TeamMembershipAdmin(ScopedModelAdmin):
     @admin.action(description=_("Admit the selected volunteers to their teams"))
     def admit(self, request, queryset):
         admit = functools.partial(teams.membership_decide, approve=True)
-        self._each_changeable(request, queryset.pending(), admit, _gettext("%(count)d volunteers admitted."))
+        self._each_changeable(request, queryset.pending(), admit, gettext("%(count)d volunteers admitted."))
 
     @admin.action(description=_("Turn down the selected requests to join"))
     def turn_down(self, request, queryset):
         turn_down = functools.partial(teams.membership_decide, approve=False)
-        done = _gettext("%(count)d requests turned down.")
+        done = gettext("%(count)d requests turned down.")
         self._each_changeable(request, queryset.pending(), turn_down, done)
 
     @admin.action(description=_("Appoint the selected members team leaders"))
     def appoint_leader(self, request, queryset):
-        done = _gettext("%(count)d team leaders appointed.")
+        done = gettext("%(count)d team leaders appointed.")
         self._each_changeable(request, queryset, teams.leader_appoint, done)
 
     @admin.action(description=_("Revoke the selected team leaders"))
     def revoke_leader(self, request, queryset):
         self._each_changeable(
-            request, queryset, teams.leader_revoke, _gettext("%(count)d team leaders revoked.")
+            request, queryset, teams.leader_revoke, gettext("%(count)d team leaders revoked.")
         )
 
     @admin.action(description=_("Remove the selected members from their teams"))
     def end_membership(self, request, queryset):
-        self._each_changeable(request, queryset, teams.membership_end, _gettext("%(count)d members removed."))
+        self._each_changeable(request, queryset, teams.membership_end, gettext("%(count)d members removed."))
 
     def save_model(self, request, obj, form, change):
         data = self.submitted(form)
@@ -683,7 +684,7 @@ class TransferAdmin(ScopedModelAdmin):
             request,
             self._decidable(request, queryset),
             lambda t: self._decide(actor, t, approve=True),
-            done=_gettext("%(count)d transfers approved."),
+            done=gettext("%(count)d transfers approved."),
         )
 
     @admin.action(description=_("Reject the selected transfers, with a reason"))
@@ -696,15 +697,15 @@ class TransferAdmin(ScopedModelAdmin):
                 request,
                 rows,
                 lambda t: self._decide(actor, t, approve=False, note=note),
-                done=_gettext("%(count)d transfers rejected."),
+                done=gettext("%(count)d transfers rejected."),
             )
             return None
         if not rows:
-            self.message_user(request, _gettext("None of the selected transfers waits for your decision."))
+            self.message_user(request, gettext("None of the selected transfers waits for your decision."))
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": _gettext("Reject transfers"),
+            "title": gettext("Reject transfers"),
             "opts": self.opts,
             "transfers": rows,
             "form": form,
