@@ -17,6 +17,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The CJK TrueType font embedded in service certificates (CERTIFICATE_FONT_PATH).
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, in a layer of their own that only a change of pyproject.toml rebuilds:
 # with no package directories copied yet, `pip install .` installs just the dependencies.
 COPY pyproject.toml ./
