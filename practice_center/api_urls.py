@@ -1,9 +1,19 @@
-"""REST API v1: one router for every app's read endpoints, and the token login for dashboards."""
+"""REST API v1: one router for every app's endpoints, a volunteer's own rows, the token login."""
 
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from kernel.auth_views import TokenObtainView
+from records.api import (
+    CertificateViewSet,
+    CorrectionViewSet,
+    EvaluationViewSet,
+    MyServiceRecordViewSet,
+    MyServiceTotalsView,
+    RecordFlagViewSet,
+    ServiceRecordViewSet,
+    TrainingViewSet,
+)
 from stations.api import PlatformViewSet, UnitViewSet
 from volunteers.api import TeamMembershipViewSet, TeamViewSet, TransferViewSet, VolunteerViewSet
 
@@ -14,8 +24,24 @@ router.register("volunteers", VolunteerViewSet, basename="volunteer")
 router.register("teams", TeamViewSet, basename="team")
 router.register("memberships", TeamMembershipViewSet, basename="membership")
 router.register("transfers", TransferViewSet, basename="transfer")
+router.register("service-records", ServiceRecordViewSet, basename="service-record")
+router.register("corrections", CorrectionViewSet, basename="correction")
+router.register("record-flags", RecordFlagViewSet, basename="record-flag")
+router.register("trainings", TrainingViewSet, basename="training")
+router.register("evaluations", EvaluationViewSet, basename="evaluation")
+router.register("certificates", CertificateViewSet, basename="certificate")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
+    # The signed-in volunteer's own rows: not a scoped list, so not on the router.
+    path(
+        "me/service-records/", MyServiceRecordViewSet.as_view({"get": "list"}), name="my-service-record-list"
+    ),
+    path(
+        "me/service-records/<int:pk>/",
+        MyServiceRecordViewSet.as_view({"get": "retrieve"}),
+        name="my-service-record-detail",
+    ),
+    path("me/service-totals/", MyServiceTotalsView.as_view(), name="my-service-totals"),
     *router.urls,
 ]
