@@ -13,6 +13,8 @@ from django.utils.module_loading import import_string
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from records.api import ServiceRecordViewSet
+from records.models import ServiceRecord
 from stations.api import PlatformViewSet, UnitViewSet
 from volunteers.api import TeamMembershipViewSet, TeamViewSet, TransferViewSet
 from volunteers.models import Team, TeamMembership, Transfer
@@ -85,6 +87,26 @@ VOLUNTEER_COLUMNS = (
 )
 
 
+RECORD_COLUMNS = model_columns(ServiceRecordViewSet)
+
+
+def record_values_view(request):
+    """The service-record list's baseline: its scope check of `subtree_of` (the unit must be one the caller
+    sees, and then every record organised under it is), then the same rows, latest service first, as
+    `.values()` of the stored columns (no labels, and not the two flags per row: an open review flag, a
+    correction superseding it)."""
+    from stations.models import Unit
+
+    size = int(request.GET.get("page_size", 50))
+    root = Unit.objects.visible_to(request.user).filter(pk=request.GET["subtree_of"]).values("path").get()
+    rows = (
+        ServiceRecord.objects.filter(unit__path__startswith=root["path"])
+        .order_by("-started_at", "-id")
+        .values(*RECORD_COLUMNS)[:size]
+    )
+    return JsonResponse({"results": list(rows)})
+
+
 def scoped_values_view(model, ordering, columns, subtree=None):
     """A baseline of a list in the volunteers app: the rows of `model.objects.visible_to(user)` (and, with
     `subtree`, the same scope check of `subtree_of` as the endpoint's filter, then its prefix match on that
@@ -129,6 +151,7 @@ def trivial_view(request):
 urlpatterns = [
     *(path(f"api/bench/{name}/", values_view(*spec)) for name, *spec in BASELINES),
     path("api/bench/volunteers/", login_required(volunteer_values_view)),
+    path("api/bench/service-records/", login_required(record_values_view)),
     *(path(f"api/bench/{name}/", scoped_values_view(*spec)) for name, *spec in SCOPED_BASELINES),
     path("api/bench/drf-ok/", TrivialAPIView.as_view()),
     path("api/bench/django-ok/", trivial_view),

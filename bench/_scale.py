@@ -25,11 +25,11 @@ from django.db import connection
 from volunteers import scale
 
 
-def bench_database(preset: str = "city", *, progress: bool = True):
-    """The connection, on `bench_<preset>` with the preset's data in place."""
+def bench_database(preset: str = "city", *, progress: bool = True, name: str | None = None):
+    """The connection, on `name` (default `bench_<preset>`) with the preset's data in place."""
     if connection.vendor != "postgresql":
         raise SystemExit("bench_database needs PostgreSQL: set DATABASE_URL to a PostgreSQL server.")
-    name = f"bench_{preset}"
+    name = name or f"bench_{preset}"
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cursor.fetchone() is None:

@@ -259,7 +259,10 @@ def test_the_scale_data_answers_scope_queries(postgres):
     )
 
 
-def test_seed_scale_resumes_a_run_cut_short_and_uses_worker_processes(postgres):
+def test_seed_scale_resumes_a_run_cut_short_and_uses_worker_processes(postgres, monkeypatch):
+    # This app's phases only: the rows of later apps' phases (service records) would keep the volunteers cut.
+    own = [phase for phase in scale.PHASES if phase.name in ("units", "teams", "volunteers")]
+    monkeypatch.setattr(scale, "PHASES", own)
     scale.build("tiny", progress=False, force=True, processes=2)
     complete = scale_rows()
     hashes = set(Volunteer.objects.filter(phone__startswith="197").values_list("id_number_hash", flat=True))
