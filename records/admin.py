@@ -15,7 +15,7 @@ import datetime
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -111,6 +111,16 @@ class RecordsAdminBase(ScopedModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        """Where an admin here has no form of its own (corrections, flags, certificates), its rows change
+        only through its actions, which call the services: a forged POST saves nothing."""
+        raise PermissionDenied
+
+    def save_formset(self, request, form, formset, change):
+        """The inlines here are read only (a record's trail, flags and corrections): nothing to save, and
+        a forged formset is not saved either."""
+        return None
 
     def get_actions(self, request):
         return super().get_actions(request) if self.rule.can_change(request.user) else {}
@@ -373,6 +383,7 @@ class ServiceRecordAdmin(RecordsAdminBase):
     actions = ("approve", "reject")
     autocomplete_fields = ("volunteer", "team")
     inlines = (RecordEventInline, RecordFlagInline, CorrectionInline)
+
     detail_fields = (
         "volunteer",
         "unit",
