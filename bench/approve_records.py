@@ -18,10 +18,10 @@ alone (the lock, the checks of who may decide, the total, the audit event, the a
 the table's design. The bare UPDATE sets the decision time too, as the table's CHECK wants it for any
 decided row. Which of the two opens a block alternates from round to round.
 
-It prints each round's times and how many of its approvals were flagged for the approver's week (after
-SERVICE_FLAG_APPROVER_WEEK_HOURS, every further approval of the week is, as the rule says), the median
+It prints each round's times and how many of its approvals were flagged for the approver's week (the one
+that took the week over SERVICE_FLAG_APPROVER_WEEK_HOURS, as the rule says), the median
 ratio (the target is 5 or less), the statements of one approval with their times (the first of the first
-round, and its last, once the approver's week is flagged) and the plan of the slowest SELECT among them.
+round, and its last) and the plan of the slowest SELECT among them.
 Nothing is asserted on the figures. Without PostgreSQL it says so and exits 0.
 """
 

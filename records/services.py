@@ -427,6 +427,10 @@ _LOCKED_RELATED = (
 
 
 def _locked(record_id: int) -> ServiceRecord:
+    """The record, locked for the rest of the transaction, with what deciding reads of its volunteer,
+    unit and team (the rest of them loads if asked for) and whether it has an open flag."""
+    if connection.vendor == "postgresql":
+        return _locked_by_sql(record_id)
     open_flags = RecordFlag.objects.filter(record=OuterRef("pk"), is_open=True)
     record = list(
         ServiceRecord.objects.select_for_update(of=("self",))
@@ -440,6 +444,43 @@ def _locked(record_id: int) -> ServiceRecord:
     if not record:
         raise ApplicationError(_("This record no longer exists; reload the page."))
     return record[0]
+
+
+def _lock_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"r.{quote(field.column)}" for field in ServiceRecord._meta.concrete_fields)
+    return (
+        f"SELECT {columns}, v.user_id, v.phone, u.path, u.depth, t.path, "
+        f"EXISTS (SELECT 1 FROM {quote(RecordFlag._meta.db_table)} f WHERE f.record_id = r.id AND f.is_open) "
+        f"FROM {quote(ServiceRecord._meta.db_table)} r "
+        f"JOIN {quote(Volunteer._meta.db_table)} v ON v.id = r.volunteer_id "
+        f"JOIN {quote(Unit._meta.db_table)} u ON u.id = r.unit_id "
+        f"LEFT JOIN {quote(Team._meta.db_table)} t ON t.id = r.team_id "
+        "WHERE r.id = %s FOR UPDATE OF r"
+    )
+
+
+def _locked_by_sql(record_id: int) -> ServiceRecord:
+    """`_locked` on PostgreSQL, written out: an approval is what coordinators do hundreds of times in a
+    row, and building this query through the ORM costs more than running it. The rows become model
+    instances as the ORM makes them (`from_db`: the columns not read here load when asked for)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql(), [record_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise ApplicationError(_("This record no longer exists; reload the page."))
+    fields = ServiceRecord._meta.concrete_fields
+    record = ServiceRecord.from_db(connection.alias, [field.attname for field in fields], row[: len(fields)])
+    user_id, phone, unit_path, unit_depth, team_path, has_open_flags = row[len(fields) :]
+    alias = connection.alias
+    record.volunteer = Volunteer.from_db(
+        alias, ["id", "user_id", "phone"], [record.volunteer_id, user_id, phone]
+    )
+    record.unit = Unit.from_db(alias, ["id", "path", "depth"], [record.unit_id, unit_path, unit_depth])
+    if record.team_id is not None:
+        record.team = Team.from_db(alias, ["id", "path"], [record.team_id, team_path])
+    record.has_open_flags = has_open_flags
+    return record
 
 
 def _require_pending(record: ServiceRecord) -> None:
