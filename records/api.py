@@ -23,8 +23,7 @@ from rest_framework.views import APIView
 from kernel.api import CursorPagination, FilterBackend, ValuesListMixin, choice_labels
 from kernel.errors import ApplicationError
 from kernel.schema import with_error_responses
-from stations.api_scoping import ScopedReadOnlyViewSet
-from stations.models import Unit
+from stations.api_scoping import HeldSubtreeMixin, ScopedReadOnlyViewSet
 from volunteers.models import Volunteer
 
 from . import selectors, services
@@ -227,7 +226,7 @@ def record_detail(item: dict) -> dict:
 @extend_schema_view(
     retrieve=extend_schema(responses=with_error_responses({200: ServiceRecordDetailSerializer}))
 )
-class ServiceRecordViewSet(_Writes, _RecordRows, ScopedReadOnlyViewSet):
+class ServiceRecordViewSet(HeldSubtreeMixin, _Writes, _RecordRows, ScopedReadOnlyViewSet):
     """Service records (志愿服务记录) the caller sees: of the units in their scope, of the teams they lead,
     and those naming them as organiser; latest service first. A record is entered on a volunteer's behalf
     (POST), approved or rejected, one by one or in bulk; it is never edited or deleted (a correction is
@@ -244,29 +243,10 @@ class ServiceRecordViewSet(_Writes, _RecordRows, ScopedReadOnlyViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ServiceRecord.objects.none()
-        root = self._held_subtree_root()
-        if root is None:
-            return ServiceRecord.objects.visible_to(self.request.user).order_by("-started_at", "-pk")
-        # Every record organised under a unit the caller sees is one the caller sees: the list is that
-        # subtree alone. The scope's prefix match and the filter's on the same column would make
-        # PostgreSQL multiply their selectivities, expect a twentieth of the rows and plan a parallel
-        # scan for a page of 50.
-        self.request.records_within = root["pk"]
-        records = ServiceRecord.objects.filter(unit__path__startswith=root["path"])
+        records = self.held_subtree()
+        if records is None:
+            records = ServiceRecord.objects.visible_to(self.request.user)
         return records.order_by("-started_at", "-pk")
-
-    def filter_queryset(self, queryset):
-        named = self.request.query_params.keys() & self.filterset_class.base_filters.keys()
-        if named == {"subtree_of"} and getattr(self.request, "records_within", None) is not None:
-            # The subtree is applied and checked already, and no other filter is named: only the order.
-            return RecordOrdering().filter_queryset(self.request, queryset, self)
-        return super().filter_queryset(queryset)
-
-    def _held_subtree_root(self):
-        raw = self.request.query_params.get("subtree_of", "")
-        if not (raw.isascii() and raw.isdigit()):
-            return None  # no filter, or one the filter set refuses with its message
-        return Unit.objects.visible_to(self.request.user).filter(pk=int(raw)).values("pk", "path").first()
 
     def retrieve(self, request, *args, **kwargs):
         return Response(record_detail(self.row(kwargs["pk"])))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kernel.api import OrderingFilter, StrictBooleanFilter
 from stations.api import UnitChoiceFilter
+from stations.api_scoping import SubtreeOfFilterMixin
 from stations.models import Unit
 from volunteers.api import IdChoiceFilter
 from volunteers.models import Team, Volunteer
@@ -45,7 +46,7 @@ def record_volunteers(request):
     return Volunteer.objects.filter(Q(pk__in=seen) | Q(Exists(served)))
 
 
-class ServiceRecordFilter(django_filters.FilterSet):
+class ServiceRecordFilter(SubtreeOfFilterMixin, django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=RecordStatus.choices, label=_("status"))
     subtree_of = UnitChoiceFilter(
         queryset=_visible(Unit), method="filter_subtree_of", label=_("organising unit within the subtree of")
@@ -63,11 +64,6 @@ class ServiceRecordFilter(django_filters.FilterSet):
     class Meta:
         model = ServiceRecord
         fields = ("status", "subtree_of", "team", "volunteer", "date_from", "date_to", "flagged")
-
-    def filter_subtree_of(self, queryset, name, value):
-        if not value or getattr(self.request, "records_within", None) == value.pk:
-            return queryset  # the view's queryset is this subtree already
-        return queryset.filter(unit__path__startswith=value.path)
 
     def filter_flagged(self, queryset, name, value):
         if value is None:

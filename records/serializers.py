@@ -125,7 +125,10 @@ class BulkOutcomeSerializer(serializers.Serializer):
     refused = BulkRefusalSerializer(many=True, help_text="The records left as they were, and why.")
 
 
-class CorrectionSerializer(serializers.ModelSerializer):
+class _OfRecordSerializer(serializers.ModelSerializer):
+    """The record a row belongs to, as a correction and a flag show it: what, when, how long, whose
+    (number and name only), and for which unit."""
+
     record_content = serializers.CharField(read_only=True)
     record_service_date = serializers.DateField(read_only=True)
     record_hours = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
@@ -134,6 +137,9 @@ class CorrectionSerializer(serializers.ModelSerializer):
     volunteer_name = serializers.CharField(read_only=True)
     unit = serializers.IntegerField(read_only=True)
     unit_name = serializers.CharField(read_only=True)
+
+
+class CorrectionSerializer(_OfRecordSerializer):
     status_display = serializers.CharField(read_only=True)
     requested_at = serializers.DateTimeField(read_only=True)
 
@@ -164,18 +170,10 @@ class CorrectionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RecordFlagSerializer(serializers.ModelSerializer):
+class RecordFlagSerializer(_OfRecordSerializer):
     kind_display = serializers.CharField(read_only=True)
-    record_content = serializers.CharField(read_only=True)
-    record_service_date = serializers.DateField(read_only=True)
-    record_hours = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
     record_status = serializers.CharField(read_only=True)
     record_status_display = serializers.CharField(read_only=True)
-    volunteer = serializers.IntegerField(read_only=True)
-    volunteer_number = serializers.CharField(read_only=True)
-    volunteer_name = serializers.CharField(read_only=True)
-    unit = serializers.IntegerField(read_only=True)
-    unit_name = serializers.CharField(read_only=True)
 
     class Meta:
         model = RecordFlag
