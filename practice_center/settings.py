@@ -155,6 +155,8 @@ INSTALLED_APPS = [
     "stations",
     "volunteers",
     "records",
+    "projects",
+    "activities",
 ]
 
 MIDDLEWARE = [
@@ -274,6 +276,7 @@ CELERY_BEAT_SCHEDULE = {
     "kernel.heartbeat": {"task": "kernel.heartbeat", "schedule": 60.0},
     "kernel.staged_uploads_sweep": {"task": "kernel.staged_uploads_sweep", "schedule": 3600.0},
     "records.flags_scan": {"task": "records.flags_scan", "schedule": 3600.0},
+    "activities.advance": {"task": "activities.advance", "schedule": 60.0},
 }
 
 # --- Auth ----------------------------------------------------------------------------------------
@@ -384,6 +387,18 @@ CERTIFICATE_FONT_PATH = _env("CERTIFICATE_FONT_PATH") or "/usr/share/fonts/truet
 # Where the portal is reached from outside (scheme and host, no path): the QR code of a certificate, printed
 # on paper, opens its verification page there.
 SITE_URL = (_env("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# Activities: a volunteer cancels their sign-up until this many hours before the start; check-in opens
+# this many minutes before the start and check-out is taken until this many minutes after the end, when
+# missed check-outs are closed (at the end) and flagged; the check-in QR code changes every so many
+# seconds; an offline roster entry received this many minutes after it was made is shown as late; the
+# report is due this many days after the end; an activity lasts at most this many days.
+ACTIVITY_CANCEL_HOURS_BEFORE = env_int("ACTIVITY_CANCEL_HOURS_BEFORE", 2, minimum=0, maximum=24 * 30)
+ACTIVITY_CHECKIN_EARLY_MINUTES = env_int("ACTIVITY_CHECKIN_EARLY_MINUTES", 60, minimum=0, maximum=24 * 60)
+ACTIVITY_CHECKOUT_GRACE_MINUTES = env_int("ACTIVITY_CHECKOUT_GRACE_MINUTES", 120, minimum=0, maximum=24 * 60)
+ACTIVITY_QR_SECONDS = env_int("ACTIVITY_QR_SECONDS", 60, minimum=10, maximum=600)
+ACTIVITY_OFFLINE_LATE_MINUTES = env_int("ACTIVITY_OFFLINE_LATE_MINUTES", 2, minimum=0)
+ACTIVITY_REPORT_DAYS = env_int("ACTIVITY_REPORT_DAYS", 3, minimum=0, maximum=90)
+ACTIVITY_MAX_DAYS = env_int("ACTIVITY_MAX_DAYS", 14, minimum=1, maximum=366)
 
 # --- Language and time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -14,29 +14,22 @@ from volunteers.capabilities import TEAM_TREE
 
 from .capabilities import Capability
 
+
+def _named_organiser(user, prefix: str) -> Q:
+    return Q(**{f"{prefix}organiser_id": user.pk})
+
+
 RECORD_RULE = ScopeRule(
-    lookup="unit", capability=Capability.RECORDS_APPROVE, tree=TEAM_TREE, tree_lookup="team"
+    lookup="unit",
+    capability=Capability.RECORDS_APPROVE,
+    tree=TEAM_TREE,
+    tree_lookup="team",
+    person=_named_organiser,
 )
-
-
-def _organiser_q(user, lookup: str = "") -> Q:
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    return Q(**{f"{lookup}organiser_id": user.pk})
 
 
 class ServiceRecordQuerySet(ScopedQuerySet):
     scope_rule = RECORD_RULE
-    organiser_lookup = ""
-
-    def visible_to(self, user):
-        return self.filter(
-            self.scope_rule.visible_q(scope_for(user)) | _organiser_q(user, self.organiser_lookup)
-        )
-
-    def changeable_by(self, user):
-        q = self.scope_rule.changeable_q(scope_for(user), user) | _organiser_q(user, self.organiser_lookup)
-        return self.filter(q)
 
     def of_volunteer(self, volunteer):
         return self.filter(volunteer=volunteer)
@@ -66,10 +59,6 @@ class _ThroughRecord(ScopedQuerySet):
     """Rows that belong to a record (corrections, flags): scoped as their record is."""
 
     scope_rule = RECORD_RULE.through("record")
-    organiser_lookup = "record__"
-
-    visible_to = ServiceRecordQuerySet.visible_to
-    changeable_by = ServiceRecordQuerySet.changeable_by
 
 
 class RecordEventQuerySet(_ThroughRecord):
@@ -87,6 +76,10 @@ class RecordFlagQuerySet(_ThroughRecord):
     # Reviewers clear flags from one level above the record's unit (services.may_review): strictly below
     # their own units, and the center's own records by those who hold the center.
     scope_rule = ScopeRule(lookup="record__unit", capability=Capability.RECORDS_REVIEW, below=True)
+
+    def visible_to(self, user):
+        # Seen wherever the record is (its organiser too); cleared only by reviewers.
+        return self.filter(RECORD_RULE.through("record").visible_q(scope_for(user), user))
 
     def changeable_by(self, user):
         scope = scope_for(user)

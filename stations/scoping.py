@@ -11,6 +11,7 @@ The rule is fail-closed: no role, an inactive user or a role on the wrong kind o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -318,6 +319,11 @@ class ScopeRule:
     # through a many-valued relation overrides `tree_part` with a subquery instead.
     tree: str = ""
     tree_lookup: str = ""
+    # People named on a row (an activity's organisers, a record's organiser) see and change it whatever
+    # their scope: `person(user, prefix)` is the Q of the rows naming `user`, `prefix` leading from the
+    # rows asked for to the rows of this rule's model ("" for those rows themselves).
+    person: Callable[[object, str], Q] | None = None
+    person_prefix: str = ""
 
     def through(self, relation: str) -> ScopeRule:
         """The same rule for rows that belong to a row of this rule's model, reached by `relation`."""
@@ -330,7 +336,17 @@ class ScopeRule:
             tree_lookup=prefix(self.tree_lookup)
             if self.tree and self.tree_lookup is not None
             else self.tree_lookup,
+            person_prefix=f"{relation}__{self.person_prefix}",
         )
+
+    def person_q(self, user) -> Q:
+        """Rows on which `user` is named (none without a `person` rule, or for a signed-out user)."""
+        if self.person is None or user is None or not user.is_authenticated or not user.is_active:
+            return Q(pk__in=[])
+        return self.person(user, self.person_prefix)
+
+    def _with_person(self, q: Q, user) -> Q:
+        return q | self.person_q(user) if self.person is not None and user is not None else q
 
     def unit_of(self, obj):
         return self._follow(obj, self.lookup)
@@ -346,12 +362,15 @@ class ScopeRule:
             return q | self.tree_part(scope, capability)
         return q
 
-    def visible_q(self, scope: Scope) -> Q:
+    def visible_q(self, scope: Scope, user=None) -> Q:
         if self.owned_by_center:
             return scope.center_q(self.lookup)
-        return self._with_tree(scope.q(self.lookup), scope, None)
+        return self._with_person(self._with_tree(scope.q(self.lookup), scope, None), user)
 
     def changeable_q(self, scope: Scope, user=None) -> Q:
+        return self._with_person(self._scope_changeable_q(scope, user), user)
+
+    def _scope_changeable_q(self, scope: Scope, user=None) -> Q:
         if self.owned_by_center:
             return scope.center_q(self.lookup, self.capability)
         if self.tree:
@@ -390,13 +409,25 @@ class ScopeRule:
             value = getattr(value, part, None)
         return value
 
+    def names(self, user, obj) -> bool:
+        """`obj` names `user` through the `person` rule (one query)."""
+        if self.person is None or obj is None or obj.pk is None:
+            return False
+        return type(obj)._default_manager.filter(self.person_q(user), pk=obj.pk).exists()
+
     def can_change(self, user, obj=None) -> bool:
-        """Whether `user` may change `obj`, or (obj None) whether they may change such rows anywhere."""
+        """Whether `user` may change `obj`, or (obj None) whether they may change such rows anywhere
+        through their scope (rows naming them come on top: `names`)."""
         scope = scope_for(user)
         if obj is None:
             return scope.has(self.capability) or bool(
                 self.tree and scope.tree_roots_for(self.tree, self.capability)
             )
+        if self._scope_can_change(scope, user, obj):
+            return True
+        return self.names(user, obj)
+
+    def _scope_can_change(self, scope: Scope, user, obj) -> bool:
         if self.tree and self.tree_lookup is not None:
             node = self._follow(obj, self.tree_lookup)
             path = getattr(node, "path", None)
@@ -418,7 +449,7 @@ class ScopedQuerySet(models.QuerySet):
     scope_rule: ScopeRule
 
     def visible_to(self, user):
-        return self.filter(self.scope_rule.visible_q(scope_for(user)))
+        return self.filter(self.scope_rule.visible_q(scope_for(user), user))
 
     def changeable_by(self, user):
         return self.filter(self.scope_rule.changeable_q(scope_for(user), user))

@@ -75,7 +75,7 @@ class _TransferRule(ScopeRule):
     """Both sides see a transfer; only the receiving side decides it (the unit rule below, on `to_unit`,
     or the team tree on `to_team`)."""
 
-    def visible_q(self, scope: Scope) -> Q:
+    def visible_q(self, scope: Scope, user=None) -> Q:
         q = scope.q("from_unit") | scope.q("to_unit")
         if scope.tree_grants:
             q |= scope.tree_q(TEAM_TREE, "from_team") | scope.tree_q(TEAM_TREE, "to_team")
