@@ -3,7 +3,9 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from activities.api import ActivityViewSet, AttendanceViewSet, MySignupViewSet, SignupViewSet
 from kernel.auth_views import TokenObtainView
+from projects.api import KeyProjectListViewSet, ProjectViewSet
 from records.api import (
     CertificateViewSet,
     CorrectionViewSet,
@@ -30,6 +32,11 @@ router.register("record-flags", RecordFlagViewSet, basename="record-flag")
 router.register("trainings", TrainingViewSet, basename="training")
 router.register("evaluations", EvaluationViewSet, basename="evaluation")
 router.register("certificates", CertificateViewSet, basename="certificate")
+router.register("projects", ProjectViewSet, basename="project")
+router.register("key-project-lists", KeyProjectListViewSet, basename="key-project-list")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("signups", SignupViewSet, basename="signup")
+router.register("attendance", AttendanceViewSet, basename="attendance")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
@@ -43,5 +50,6 @@ urlpatterns = [
         name="my-service-record-detail",
     ),
     path("me/service-totals/", MyServiceTotalsView.as_view(), name="my-service-totals"),
+    path("me/signups/", MySignupViewSet.as_view({"get": "list"}), name="my-signup-list"),
     *router.urls,
 ]

@@ -514,6 +514,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RecordStatusEnum": "records.models.RecordStatus",
         "FlagKindEnum": "records.models.FlagKind",
+        "ProjectStatusEnum": "projects.models.ProjectStatus",
+        "ActivityStatusEnum": "activities.models.ActivityStatus",
+        "SignupStatusEnum": "activities.models.SignupStatus",
+        "AttendanceMethodEnum": "activities.models.AttendanceMethod",
     },
     # Swagger UI from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
