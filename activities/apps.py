@@ -10,3 +10,19 @@ class ActivitiesConfig(AppConfig):
         from . import capabilities
 
         capabilities.register()
+
+        from volunteers import navigation
+
+        navigation.register("activities", _("Activities"), "activities:list", order=15)
+        navigation.register("my-activities", _("My activities"), "activities:mine", order=16)
+        navigation.register("inbox", _("Inbox"), "activities:inbox", order=60)
+
+        from . import workbench
+
+        navigation.register(
+            "workbench",
+            _("Workbench"),
+            "activities:workbench",
+            show=lambda request: workbench._runs_anything(request.user),
+            order=45,
+        )

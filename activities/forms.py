@@ -1,0 +1,29 @@
+"""The forms of the activities' public pages: the list's filters."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from stations.models import Platform, Unit
+
+
+class ActivityFilterForm(forms.Form):
+    domain = forms.ModelChoiceField(
+        label=_("Service domain"), queryset=Platform.objects.order_by("name", "id"), required=False
+    )
+    unit = forms.ModelChoiceField(
+        label=_("Unit"), queryset=Unit.objects.order_by("path").only("id", "name", "path"), required=False
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    open = forms.BooleanField(label=_("Open for sign-up"), required=False)
+
+    def filters(self) -> dict:
+        """The valid filters (an invalid one is left out)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {key: value for key, value in self.cleaned_data.items() if value not in (None, False, "")}
