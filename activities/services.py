@@ -392,6 +392,9 @@ def activity_cancel(*, actor, activity: Activity, reason: str) -> Activity:
     _require_change(actor, activity, field="status")
     if activity.status in (ActivityStatus.FINISHED, ActivityStatus.CANCELLED):
         raise ApplicationError(_("A finished or cancelled activity is not cancelled."), field="status")
+    if activity.status == ActivityStatus.RUNNING or activity.started_at <= timezone.now():
+        # Volunteers may be checked in: what happened is recorded, so the activity is finished instead.
+        raise ApplicationError(_("An activity that has begun is finished, not cancelled."), field="status")
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("Give the reason for cancelling."), field="reason")
@@ -532,7 +535,7 @@ def signup_cancel(*, actor, signup: Signup | int) -> Signup:
     if signup.status == SignupStatus.CANCELLED:
         return signup  # cancelling twice changes nothing
     now = timezone.now()
-    if activity.status not in (ActivityStatus.PUBLISHED, ActivityStatus.DRAFT):
+    if activity.status not in (ActivityStatus.PUBLISHED, ActivityStatus.DRAFT) or now >= activity.started_at:
         raise ApplicationError(
             _("This activity has begun: sign-ups are no longer cancelled."), field="signup"
         )
@@ -567,7 +570,8 @@ def _promote(activity: Activity, *, actor=None) -> list[Signup]:
     ):
         if len(promoted) >= free:
             break
-        _lock_volunteer(candidate.volunteer_id)
+        if _lock_volunteer(candidate.volunteer_id).status != VolunteerStatus.ACTIVE:
+            continue
         if _clash(candidate.volunteer_id, activity) is not None:
             continue
         candidate.status = SignupStatus.ACCEPTED
@@ -778,6 +782,11 @@ def attendance_sync(*, actor, activity: Activity | int, entries) -> list[Offline
     with transaction.atomic():
         activity = _locked(activity_id)
         _require_run(actor, activity)
+    # Every entry names a volunteer that exists, or none is taken: an entry refused later is stored with
+    # its message, which needs its volunteer.
+    named = {entry["volunteer"] for entry in entries}
+    if len(named) != Volunteer.objects.filter(pk__in=named).count():
+        raise ApplicationError(_("There is no such volunteer."), field="volunteer")
     results = []
     for entry in entries:
         results.append(_sync_one(actor, activity.pk, entry))
@@ -842,8 +851,6 @@ def _sync_one(actor, activity_id: int, entry: dict) -> OfflineEntry:
         if known is not None:
             return known
         raise
-    if not Volunteer.objects.filter(pk=entry["volunteer"]).exists():
-        raise ApplicationError(_("There is no such volunteer."), field="volunteer")
     try:
         with transaction.atomic():
             return OfflineEntry.objects.create(

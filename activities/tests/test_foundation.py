@@ -125,7 +125,7 @@ def test_offline_entries_apply_once_with_their_time(tree, crew, organiser):
     first = services.attendance_sync(actor=organiser, activity=activity, entries=[entry])
     again = services.attendance_sync(actor=organiser, activity=activity, entries=[entry])
     assert first[0].pk == again[0].pk and first[0].outcome == OfflineOutcome.APPLIED and first[0].arrived_late
-    assert Attendance.objects.get().checked_in_at == at(-1.5)
+    assert Attendance.objects.get().checked_in_at == entry["at"]
     early = {"key": uuid.uuid4(), "volunteer": crew.volunteer.pk, "action": "out", "at": at(-30)}
     refused = services.attendance_sync(actor=organiser, activity=activity, entries=[early])[0]
     assert refused.outcome == OfflineOutcome.REFUSED
@@ -139,3 +139,39 @@ def test_organisers_see_their_activity_whatever_their_scope(tree, crew, organise
     assert list(Activity.objects.visible_to(organiser)) == [activity]
     assert list(Activity.objects.visible_to(people.inst_b)) == []
     assert list(Activity.objects.visible_to(people.inst_a)) == [activity]
+
+
+def test_a_begun_activity_is_finished_not_cancelled(tree, crew, organiser):
+    activity = write_activity(tree.a1, start=at(-1), hours=3, status=ActivityStatus.RUNNING)
+    with pytest.raises(ApplicationError) as refused:
+        services.activity_cancel(actor=None, activity=activity, reason="下雨")
+    assert refused.value.field == "status"
+    assert refused.value.message == gettext("An activity that has begun is finished, not cancelled.")
+    activity.refresh_from_db()
+    assert activity.status == ActivityStatus.RUNNING
+
+
+def test_a_suspended_volunteer_is_not_promoted(tree, crew, organiser):
+    from volunteers.models import VolunteerStatus
+
+    activity = make_activity(tree.a1, capacity=1, organisers=[organiser])
+    first = sign_up(activity, crew.volunteer)
+    suspended = sign_up(activity, crew.member)
+    waiting = sign_up(activity, crew.leader)
+    type(crew.member).objects.filter(pk=crew.member.pk).update(status=VolunteerStatus.SUSPENDED)
+    services.signup_cancel(actor=crew.volunteer.user, signup=first)
+    suspended.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (suspended.status, waiting.status) == (SignupStatus.WAITLISTED, SignupStatus.ACCEPTED)
+
+
+def test_an_unknown_volunteer_in_a_batch_takes_nothing(tree, crew, organiser):
+    activity = write_activity(tree.a1, start=at(-2), hours=4, status=ActivityStatus.RUNNING)
+    activity.organiser_links.create(user=organiser)
+    activity.signups.create(volunteer=crew.volunteer, status=SignupStatus.ACCEPTED, queued_at=at(-50))
+    good = {"key": uuid.uuid4(), "volunteer": crew.volunteer.pk, "action": "in", "at": at(-1)}
+    unknown = {"key": uuid.uuid4(), "volunteer": 987654, "action": "in", "at": at(-1)}
+    with pytest.raises(ApplicationError) as refused:
+        services.attendance_sync(actor=organiser, activity=activity, entries=[good, unknown])
+    assert refused.value.message == gettext("There is no such volunteer.")
+    assert not Attendance.objects.exists()
