@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
 
@@ -417,7 +418,7 @@ def test_activity_filters(api_client, tree, people, reference, world):
         a.draft_b1.pk,
     }
     assert _ids(api_client.get(ACTIVITIES, {"open_for_signup": "true"})) == {a.pub_a1.pk, a.pub_b1.pk}
-    day = a.pub_b1.started_at.date()
+    day = timezone.localdate(a.pub_b1.started_at)
     assert _ids(api_client.get(ACTIVITIES, {"date_from": day.isoformat(), "date_to": day.isoformat()})) == {
         a.pub_b1.pk
     }
