@@ -12,11 +12,10 @@ location only whether it was shared, never where.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -26,11 +25,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kernel.errors import ApplicationError
 from records.admin_forms import NoteForm
 from records.certificates import mask_name
 from stations.admin import InstituteFilter
-from stations.admin_scoping import ScopedModelAdmin
+from stations.admin_scoping import DomainFilter, ScopedModelAdmin, is_id, run_each
 from stations.models import Platform, Unit
 from stations.people import people_prefetch, person_label
 from stations.scoping import scope_for
@@ -51,26 +49,6 @@ from .models import (
 from .querysets import RUN_RULE
 
 NOTE_TEMPLATE = "admin/records/note_action.html"
-
-
-def _is_id(value) -> bool:
-    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18
-
-
-def _run_each(request, rows, service, *, done: str, label=str) -> None:
-    """`service(row)` for each row in its own transaction; how many went through, and each refusal with
-    the row it was for."""
-    count = 0
-    for row in rows:
-        try:
-            with transaction.atomic():
-                service(row)
-        except ApplicationError as error:
-            messages.error(request, f"{label(row)}：{error.message}")
-        else:
-            count += 1
-    if count:
-        messages.success(request, done % {"count": count})
 
 
 def _runnable(user):
@@ -138,25 +116,6 @@ class ActivitiesAdminBase(ScopedModelAdmin):
 # --- List filters -----------------------------------------------------------------------------------------
 
 
-class DomainFilter(admin.SimpleListFilter):
-    """Activities of one service platform (of the centers the user sees)."""
-
-    title = _("service domain")
-    parameter_name = "domain"
-
-    def lookups(self, request, model_admin):
-        platforms = Platform.objects.visible_to(request.user).filter(is_active=True).only("pk", "name")
-        return [(str(p.pk), p.name) for p in platforms.order_by("name")]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        if not _is_id(value):
-            return queryset.none()
-        return queryset.filter(domain_id=int(value))
-
-
 class ActivityFilter(admin.SimpleListFilter):
     """Rows of one activity: reached from the activity's page, offered once chosen."""
 
@@ -165,7 +124,7 @@ class ActivityFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         value = self.value()
-        if not _is_id(value):
+        if not is_id(value):
             return []
         activity = Activity.objects.visible_to(request.user).filter(pk=int(value)).only("title").first()
         return [(value, activity.title)] if activity is not None else []
@@ -177,7 +136,7 @@ class ActivityFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not _is_id(value):
+        if not is_id(value):
             return queryset.none()
         return queryset.filter(activity_id=int(value))
 
@@ -410,7 +369,7 @@ class ActivityAdmin(ActivitiesAdminBase):
             self.message_user(request, gettext("None of the selected activities is yours to change."))
             return
         actor = request.user
-        _run_each(
+        run_each(
             request,
             rows,
             lambda a: services.activity_publish(actor=actor, activity=a),
@@ -435,7 +394,7 @@ class ActivityAdmin(ActivitiesAdminBase):
         if page is not None:
             return page
         actor = request.user
-        _run_each(
+        run_each(
             request,
             rows,
             lambda a: services.activity_confirm_insurance(actor=actor, activity=a, note=note),
@@ -463,7 +422,7 @@ class ActivityAdmin(ActivitiesAdminBase):
         if page is not None:
             return page
         actor = request.user
-        _run_each(
+        run_each(
             request,
             rows,
             lambda a: services.activity_cancel(actor=actor, activity=a, reason=reason),
@@ -478,7 +437,7 @@ class ActivityAdmin(ActivitiesAdminBase):
             self.message_user(request, gettext("None of the selected activities is organised by you."))
             return
         actor = request.user
-        _run_each(
+        run_each(
             request,
             rows,
             lambda a: services.activity_finish(actor=actor, activity=a),
@@ -556,7 +515,7 @@ class SignupAdmin(_VolunteerColumns, ActivitiesAdminBase):
             self.message_user(request, gettext("None of the selected sign-ups can be cancelled by you."))
             return
         actor = request.user
-        _run_each(
+        run_each(
             request,
             rows,
             lambda s: services.signup_cancel(actor=actor, signup=s),

@@ -16,7 +16,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -27,9 +26,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kernel.auth import client_ip
-from kernel.errors import ApplicationError
 from stations.admin import InstituteFilter
-from stations.admin_scoping import ScopedInline, ScopedModelAdmin
+from stations.admin_scoping import ScopedInline, ScopedModelAdmin, is_id, run_each
 from stations.models import Unit, UnitKind
 from stations.paths import path_depth
 from stations.people import people_prefetch, person_label
@@ -64,26 +62,6 @@ from .models import (
 )
 
 NOTE_TEMPLATE = "admin/records/note_action.html"
-
-
-def _is_id(value) -> bool:
-    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18
-
-
-def _run_each(request, rows, service, *, done: str) -> None:
-    """`service(row)` for each row in its own transaction; how many went through, and each refusal with
-    the row it was for."""
-    count = 0
-    for row in rows:
-        try:
-            with transaction.atomic():
-                service(row)
-        except ApplicationError as error:
-            messages.error(request, f"{row}：{error.message}")
-        else:
-            count += 1
-    if count:
-        messages.success(request, done % {"count": count})
 
 
 def _file_response(field, *, filename: str, as_attachment: bool = True) -> FileResponse:
@@ -178,7 +156,7 @@ class UnitFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         path_ = None
-        if _is_id(value):
+        if is_id(value):
             path_ = (
                 Unit.objects.visible_to(request.user)
                 .filter(pk=int(value))
@@ -206,7 +184,7 @@ class TeamFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not _is_id(value) or not Team.objects.visible_to(request.user).filter(pk=int(value)).exists():
+        if not is_id(value) or not Team.objects.visible_to(request.user).filter(pk=int(value)).exists():
             return queryset.none()
         return queryset.filter(**{f"{self.team_lookup}_id": int(value)})
 
@@ -219,7 +197,7 @@ class VolunteerFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         value = self.value()
-        if not _is_id(value):
+        if not is_id(value):
             return []
         from volunteers.models import Volunteer
 
@@ -233,7 +211,7 @@ class VolunteerFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not _is_id(value):
+        if not is_id(value):
             return queryset.none()
         return queryset.filter(volunteer_id=int(value))
 
@@ -673,7 +651,7 @@ class CorrectionRequestAdmin(RecordsAdminBase):
     @admin.action(description=_("Accept the selected corrections"))
     def accept(self, request, queryset):
         actor = request.user
-        _run_each(
+        run_each(
             request,
             self._decidable(request, queryset),
             lambda c: services.correction_decide(actor=actor, correction=c, accept=True),
@@ -698,7 +676,7 @@ class CorrectionRequestAdmin(RecordsAdminBase):
         if page is not None:
             return page
         actor = request.user
-        _run_each(
+        run_each(
             request,
             rows,
             lambda c: services.correction_decide(actor=actor, correction=c, accept=False, note=note),
@@ -804,7 +782,7 @@ class RecordFlagAdmin(RecordsAdminBase):
         if page is not None:
             return page
         actor = request.user
-        _run_each(
+        run_each(
             request,
             rows,
             lambda flag: services.flag_clear(actor=actor, flag=flag, note=note),
@@ -1041,7 +1019,7 @@ class CertificateAdmin(RecordsAdminBase):
         from .certificates import certificate_revoke
 
         actor = request.user
-        _run_each(
+        run_each(
             request,
             rows,
             lambda c: certificate_revoke(actor=actor, certificate=c, reason=reason),

@@ -17,12 +17,13 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kernel.admin_site import SafeAutocompleteSelect, ServiceRefusalAdminMixin
 from kernel.errors import ApplicationError
 from kernel.forms import ServiceFormMixin
 
-from .models import Unit
+from .models import Platform, Unit
 from .scoping import Scope, ScopeRule, scope_for, scope_rule_of
 
 
@@ -182,3 +183,49 @@ class ScopedInline(ScopedAdminMixin):
 
     def has_delete_permission(self, request, obj=None):
         return self._parent_allows(request, obj)
+
+
+# --- Shared by the apps' admins ----------------------------------------------------------------------------
+
+
+def is_id(value) -> bool:
+    """Whether a query-string value can be a row's id (anything else filters to nothing, never a 500)."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18
+
+
+def run_each(request, rows, service, *, done: str, label=str) -> None:
+    """`service(row)` for each row in its own transaction; how many went through, and each refusal with
+    the row it was for."""
+    count = 0
+    for row in rows:
+        try:
+            with transaction.atomic():
+                service(row)
+        except ApplicationError as error:
+            messages.error(request, f"{label(row)}：{error.message}")
+        else:
+            count += 1
+    if count:
+        messages.success(request, done % {"count": count})
+
+
+class DomainFilter(admin.SimpleListFilter):
+    """Rows of one service platform (of the centers the user sees), by the row's `domain`."""
+
+    title = gettext_lazy("service domain")
+    parameter_name = "domain"
+
+    def lookups(self, request, model_admin):
+        platforms = Platform.objects.visible_to(request.user).filter(is_active=True).only("pk", "name")
+        return [(str(p.pk), p.name) for p in platforms.order_by("center", "order")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not is_id(value):
+            return queryset.none()
+        return self.of_domain(queryset, int(value))
+
+    def of_domain(self, queryset, platform_id: int):
+        return queryset.filter(domain_id=platform_id)

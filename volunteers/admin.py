@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -25,7 +24,7 @@ from kernel.auth import client_ip
 from kernel.errors import ApplicationError
 from kernel.masking import mask_phone
 from stations.admin import InstituteFilter
-from stations.admin_scoping import ScopedModelAdmin
+from stations.admin_scoping import DomainFilter, ScopedModelAdmin, run_each
 from stations.models import Platform, Unit
 from stations.paths import path_prefixes
 from stations.people import people_prefetch, person_label
@@ -80,52 +79,12 @@ def _parent_team_units_q(user) -> Q:
     return scope.q("unit", capability=Capability.TEAMS_CHANGE) | Q(unit__path__in=above)
 
 
-def _run_each(request, rows, service, *, done: str) -> None:
-    """Call `service(row)` for each row in its own transaction; tell how many went through and each
-    refusal with the row it was for."""
-    count = 0
-    for row in rows:
-        try:
-            with transaction.atomic():
-                service(row)
-        except ApplicationError as error:
-            messages.error(request, f"{row}：{error.message}")
-        else:
-            count += 1
-    if count:
-        messages.success(request, done % {"count": count})
-
-
-class DomainFilter(admin.SimpleListFilter):
+class VolunteerDomainFilter(DomainFilter):
     """Volunteers of one service domain: a subquery, so a volunteer of two domains stays one row."""
 
-    title = _("service domain")
-    parameter_name = "domain"
-
-    def lookups(self, request, model_admin):
-        platforms = Platform.objects.visible_to(request.user).filter(is_active=True).only("pk", "name")
-        return [(str(p.pk), p.name) for p in platforms.order_by("center", "order")]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        if not (value.isascii() and value.isdigit() and len(value) <= 18):
-            return queryset.none()
-        through = Volunteer.domains.through.objects.filter(platform_id=int(value))
+    def of_domain(self, queryset, platform_id: int):
+        through = Volunteer.domains.through.objects.filter(platform_id=platform_id)
         return queryset.filter(pk__in=through.values("volunteer_id"))
-
-
-class TeamDomainFilter(DomainFilter):
-    """Teams of one service domain, offered from the user's own counties only."""
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        if not (value.isascii() and value.isdigit() and len(value) <= 18):
-            return queryset.none()
-        return queryset.filter(domain_id=int(value))
 
 
 # --- Volunteers ---------------------------------------------------------------------------------------
@@ -145,7 +104,7 @@ class VolunteerAdmin(ExcelExportMixin, ScopedModelAdmin):
         "registered_on",
     )
     list_display_links = ("number", "name")
-    list_filter = ("status", "gender", "political_status", DomainFilter, InstituteFilter)
+    list_filter = ("status", "gender", "political_status", VolunteerDomainFilter, InstituteFilter)
     list_select_related = ("home_unit",)
     search_fields = ("name", "number")
     search_help_text = _("Name, volunteer number, or the exact ID number or mobile number.")
@@ -449,7 +408,7 @@ class TeamAdmin(ScopedModelAdmin):
         "is_active",
     )
     list_display_links = ("tree_name",)
-    list_filter = ("kind", "team_type", TeamDomainFilter, InstituteFilter, "is_active")
+    list_filter = ("kind", "team_type", DomainFilter, InstituteFilter, "is_active")
     list_select_related = ("unit", "domain")
     search_fields = ("name",)
     ordering = ("path",)
@@ -568,7 +527,7 @@ class TeamMembershipAdmin(ScopedModelAdmin):
     def _each_changeable(self, request, rows, service, done: str) -> None:
         """`service(actor=, membership=)` for each selected row the user may change."""
         rows = self._changeable(request, rows)
-        _run_each(request, rows, lambda m: service(actor=request.user, membership=m), done=done)
+        run_each(request, rows, lambda m: service(actor=request.user, membership=m), done=done)
 
     @admin.action(description=_("Admit the selected volunteers to their teams"))
     def admit(self, request, queryset):
@@ -680,7 +639,7 @@ class TransferAdmin(ScopedModelAdmin):
     @admin.action(description=_("Approve the selected transfers"))
     def approve(self, request, queryset):
         actor = request.user
-        _run_each(
+        run_each(
             request,
             self._decidable(request, queryset),
             lambda t: self._decide(actor, t, approve=True),
@@ -693,7 +652,7 @@ class TransferAdmin(ScopedModelAdmin):
         form = TransferRejectForm(request.POST if "post" in request.POST else None)
         if form.is_bound and form.is_valid():
             actor, note = request.user, form.cleaned_data["note"]
-            _run_each(
+            run_each(
                 request,
                 rows,
                 lambda t: self._decide(actor, t, approve=False, note=note),
