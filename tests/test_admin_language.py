@@ -18,6 +18,7 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.urls import NoReverseMatch, reverse
 
+from projects import services as projects
 from stations import services
 from stations.tests.admin_forms import unit_form
 from stations.tests.factories import TEST_PASSWORD, make_user
@@ -149,7 +150,8 @@ def _get(client, url, **kwargs):
 
 @pytest.fixture
 def world(tree, people, reference):
-    """Something in every list: inspections on both sides, an admin change in the history, a token."""
+    """Something in every list: inspections on both sides, a project and a key-project list, an admin
+    change in the history, a token."""
     for unit in (tree.a1, tree.b1):
         services.inspection_record(
             actor=people.county,
@@ -157,6 +159,17 @@ def world(tree, people, reference):
             checklist=reference.checklist,
             inspected_on=datetime.date(2026, 10, 8),
         )
+    # A project on its way and a key-project list with a filled month: their pages have rows to show.
+    project = projects.project_create(actor=None, unit=tree.a1, name="四点半课堂", domain=reference.platform)
+    projects.project_transition(actor=None, project=project, to="published")
+    plan = projects.key_list_create(actor=None, unit=tree.a, year=2026)
+    projects.key_month_update(
+        actor=None,
+        month=plan.months.get(month=3),
+        theme="学雷锋志愿服务月",
+        projects=[project],
+        responsible_units=[tree.a1],
+    )
     root = make_user("root_admin", is_superuser=True, is_staff=True)
     return root
 
