@@ -26,3 +26,5 @@ class ActivitiesConfig(AppConfig):
             show=lambda request: workbench._runs_anything(request.user),
             order=45,
         )
+        # The activities and sign-ups of seed_scale's data set: a phase after the service records'.
+        from . import scale  # noqa: F401
