@@ -265,10 +265,18 @@ class ActivityViewSet(HeldSubtreeMixin, Writes, ScopedReadOnlyViewSet):
     def signup(self, request, pk=None):
         """Sign the caller up: accepted while places are left, else on the waitlist. 201 the first time;
         200 with the same sign-up when already signed up (nothing changes)."""
-        activity = self.listed(pk, readable_activities(request.user))
-        volunteer = self._volunteer()
+        volunteer = _own_volunteer(request.user)
+        if volunteer is None:
+            self.listed(pk, readable_activities(request.user))  # a 404 before the missing volunteer
+            self._volunteer()
         before = timezone.now()
-        signup = services.signup_create(actor=request.user, activity=activity.pk, volunteer=volunteer)
+        try:
+            signup = services.signup_create(actor=request.user, activity=int(pk), volunteer=volunteer)
+        except ApplicationError:
+            # Refused: a 404 where the caller reads no such activity (none, or another unit's draft),
+            # else the refusal's message. The scope is read only here, off the burst's path.
+            self.listed(pk, readable_activities(request.user))
+            raise
         made = signup.queued_at >= before  # a new or renewed sign-up is queued now
         return Response(
             my_signup_row(signup.pk), status=status.HTTP_201_CREATED if made else status.HTTP_200_OK

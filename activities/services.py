@@ -249,9 +249,10 @@ def activity_create(
 
 
 def _locked(activity: Activity | int) -> Activity:
+    """The activity, read again under its row lock, with its unit (which is not locked)."""
     pk = activity.pk if isinstance(activity, Activity) else activity
     try:
-        return Activity.objects.select_for_update().get(pk=pk)
+        return Activity.objects.select_for_update(of=("self",)).select_related("unit").get(pk=pk)
     except Activity.DoesNotExist:
         raise ApplicationError(_("There is no such activity."), field="activity") from None
 
@@ -428,20 +429,22 @@ def activity_cancel(*, actor, activity: Activity, reason: str) -> Activity:
 
 
 def _lock_volunteer(volunteer_id: int) -> Volunteer:
-    return Volunteer.objects.select_for_update().get(pk=volunteer_id)
+    return Volunteer.objects.select_for_update(of=("self",)).select_related("home_unit").get(pk=volunteer_id)
 
 
 def _clash(volunteer_id: int, activity: Activity) -> Signup | None:
-    """The volunteer's accepted sign-up for another activity that overlaps `activity` in time."""
-    return (
+    """The volunteer's accepted sign-up for another activity that overlaps `activity` in time. The
+    check runs on every sign-up and nearly always finds none: it reads ids, and the row only then."""
+    found = (
         Signup.objects.accepted()
         .filter(volunteer_id=volunteer_id)
         .exclude(activity_id=activity.pk)
         .exclude(activity__status=ActivityStatus.CANCELLED)
         .filter(activity__started_at__lt=activity.ended_at, activity__ended_at__gt=activity.started_at)
-        .select_related("activity")
+        .values_list("pk", flat=True)
         .first()
     )
+    return None if found is None else Signup.objects.select_related("activity").get(pk=found)
 
 
 def _clash_message(other: Signup) -> str:
@@ -473,23 +476,31 @@ def signup_create(*, actor, activity: Activity | int, volunteer: Volunteer) -> S
     clash with the volunteer's other accepted sign-ups."""
     if actor is not None and volunteer.user_id != actor.pk:
         raise ApplicationError(_("Volunteers sign up for themselves."), field="volunteer")
+    activity_id = activity.pk if isinstance(activity, Activity) else activity
     for attempt in range(2):
+        # A repeat is answered from a plain read, without the activity's lock: a burst of sign-ups
+        # queues on that lock, and a volunteer pressing again should not join the queue.
+        existing = Signup.objects.filter(activity_id=activity_id, volunteer_id=volunteer.pk).first()
+        if existing is not None and existing.status != SignupStatus.CANCELLED:
+            return existing
         try:
             with transaction.atomic():
-                return _signup_create(activity, volunteer)
+                return _signup_create(activity_id, volunteer, existing)
         except IntegrityError:
-            # Only the unique (activity, volunteer) can fail here, on a race the lock did not cover
-            # (SQLite, or a row inserted between our read and write): read the row the other request made.
+            # Only the unique (activity, volunteer) can fail here: the same volunteer's other request
+            # made the row while this one waited for the lock (or on SQLite, which has none). The next
+            # round reads that row and returns it.
             if attempt:
                 raise
     raise AssertionError("unreachable")
 
 
-def _signup_create(activity, volunteer: Volunteer) -> Signup:
-    activity = _locked(activity)
-    existing = Signup.objects.filter(activity=activity, volunteer_id=volunteer.pk).first()
-    if existing is not None and existing.status != SignupStatus.CANCELLED:
-        return existing
+def _signup_create(activity_id: int, volunteer: Volunteer, existing: Signup | None) -> Signup:
+    activity = _locked(activity_id)
+    if existing is not None:  # cancelled when read; another request may have renewed it since
+        existing.refresh_from_db()
+        if existing.status != SignupStatus.CANCELLED:
+            return existing
     refusal = signup_refusal(activity)
     if refusal:
         raise ApplicationError(refusal, field="activity")

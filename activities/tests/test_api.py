@@ -562,3 +562,17 @@ def test_the_schema_documents_the_endpoints_and_their_filters(openapi):  # noqa:
         "open_for_signup",
         "ordering",
     } <= parameters
+
+
+def test_signing_up_takes_few_queries_and_a_repeat_fewer(api_client, world, django_assert_max_num_queries):
+    """The burst's path: the lock is taken only to make a sign-up, never to answer a repeat."""
+    activity = world.activities.pub_b1
+    volunteer = make_b1_volunteer(world)
+    api_client.force_authenticate(volunteer.user)
+    with django_assert_max_num_queries(10) as first:  # with the savepoint and its release
+        assert api_client.post(f"{ACTIVITIES}{activity.pk}/signup/").status_code == 201
+    with django_assert_max_num_queries(3) as again:
+        assert api_client.post(f"{ACTIVITIES}{activity.pk}/signup/").status_code == 200
+    locks = 2 if connection.features.has_select_for_update else 0  # the activity's, the volunteer's
+    assert sum("FOR UPDATE" in query["sql"] for query in first.captured_queries) == locks
+    assert not any("FOR UPDATE" in query["sql"] for query in again.captured_queries)
