@@ -13,6 +13,7 @@ from . import selectors
 from .models import ProjectStatus
 
 PAGE_SIZE = 50
+KEY_LISTS_SHOWN = 6  # the latest years' lists, linked above the library
 
 
 def project_list(request):
@@ -26,7 +27,13 @@ def project_list(request):
     return render(
         request,
         "projects/list.html",
-        {"page": page, "projects": page.object_list, "domains": domains, "domain_id": domain_id},
+        {
+            "page": page,
+            "projects": page.object_list,
+            "domains": domains,
+            "domain_id": domain_id,
+            "key_lists": selectors.key_lists()[:KEY_LISTS_SHOWN],
+        },
     )
 
 

@@ -30,6 +30,11 @@ def test_pages_and_round_trip(client, tree, people):
     )
     page = client.get(reverse("projects:key-list", args=[plan.pk])).content.decode()
     assert "学雷锋志愿服务月" in page and "红马甲" in page
+    # The library links the lists, latest year first.
+    older = services.key_list_create(actor=people.inst_b, unit=tree.b, year=2025)
+    links = client.get(reverse("projects:list")).content.decode()
+    listed = [reverse("projects:key-list", args=[pk]) for pk in (plan.pk, older.pk)]
+    assert 'id="key-lists"' in links and links.index(listed[0]) < links.index(listed[1])
     data = excel.key_list_export(plan)
     other = services.key_list_create(actor=people.inst_a, unit=tree.a, year=2027)
     excel.key_list_import(actor=people.inst_a, plan=other, upload=SimpleUploadedFile("l.xlsx", data))
