@@ -5,15 +5,21 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from stations.models import Platform, Unit
+from stations.models import Platform, Unit, UnitKind
 
 
 class ActivityFilterForm(forms.Form):
     domain = forms.ModelChoiceField(
         label=_("Service domain"), queryset=Platform.objects.order_by("name", "id"), required=False
     )
+    # The centers and institutes (townships): a handful per county, where every unit would be thousands
+    # of options on each load at city scale. An institute's activities include its stations' and points'.
     unit = forms.ModelChoiceField(
-        label=_("Unit"), queryset=Unit.objects.order_by("path").only("id", "name", "path"), required=False
+        label=_("Unit"),
+        queryset=Unit.objects.filter(kind__in=(UnitKind.CENTER, UnitKind.INSTITUTE))
+        .order_by("path")
+        .only("id", "name", "path"),
+        required=False,
     )
     date_from = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})

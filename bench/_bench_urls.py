@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from activities.api import ActivityViewSet
 from records.api import ServiceRecordViewSet
 from records.models import ServiceRecord
 from stations.api import PlatformViewSet, UnitViewSet
@@ -137,9 +138,14 @@ SCOPED_BASELINES = [
 
 
 class TrivialAPIView(APIView):
-    """DRF with the project's default authentication, permissions, negotiation and rendering, and no work."""
+    """DRF with the project's default authentication, permissions, negotiation and rendering, and no work.
+    A POST with a token is the sign-up burst's baseline (bench/signup_burst.py): the same token look-up and
+    permission check as the sign-up, no CSRF (token authentication needs none), and nothing written."""
 
     def get(self, request):
+        return Response({"ok": True})
+
+    def post(self, request):
         return Response({"ok": True})
 
 
@@ -148,11 +154,58 @@ def trivial_view(request):
     return JsonResponse({"ok": True})
 
 
+def activity_values_view(request):
+    """The activity list's baseline: the scope check of `subtree_of`, then every activity under that unit
+    (drafts included: the caller holds the subtree), latest start first, as `.values()` of the stored
+    columns (no labels, places left or open-for-sign-up flag)."""
+    from activities.models import Activity
+    from stations.models import Unit
+
+    size = int(request.GET.get("page_size", 50))
+    root = Unit.objects.visible_to(request.user).filter(pk=request.GET["subtree_of"]).values("path").get()
+    rows = (
+        Activity.objects.filter(unit__path__startswith=root["path"])
+        .order_by("-started_at", "-id")
+        .values(*ACTIVITY_COLUMNS)[:size]
+    )
+    return JsonResponse({"results": list(rows)})
+
+
+def public_activity_values_view(request):
+    """The public activity page's baseline: the rows of its first page, read by the same selector in the
+    same order (those not ended first), as `.values()` through a JsonResponse: no template, no count."""
+    from activities import selectors
+    from activities.views import PAGE_SIZE
+
+    rows = selectors.public_activities().values(*PUBLIC_ACTIVITY_COLUMNS)[:PAGE_SIZE]
+    return JsonResponse({"results": list(rows)})
+
+
+ACTIVITY_COLUMNS = model_columns(ActivityViewSet)
+# What a row of the public page shows.
+PUBLIC_ACTIVITY_COLUMNS = (
+    "id",
+    "title",
+    "unit__name",
+    "domain__name",
+    "venue",
+    "started_at",
+    "ended_at",
+    "status",
+    "capacity",
+    "accepted_count",
+    "signup_opens_at",
+    "signup_closes_at",
+)
+
+
 urlpatterns = [
     *(path(f"api/bench/{name}/", values_view(*spec)) for name, *spec in BASELINES),
     path("api/bench/volunteers/", login_required(volunteer_values_view)),
     path("api/bench/service-records/", login_required(record_values_view)),
     *(path(f"api/bench/{name}/", scoped_values_view(*spec)) for name, *spec in SCOPED_BASELINES),
+    path("api/bench/activities/", login_required(activity_values_view)),
+    path("api/bench/public-activities/", public_activity_values_view),
     path("api/bench/drf-ok/", TrivialAPIView.as_view()),
     path("api/bench/django-ok/", trivial_view),
     path("", include("practice_center.urls")),

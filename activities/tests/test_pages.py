@@ -83,6 +83,16 @@ def test_the_list_filters_by_domain_unit_dates_and_open_sign_up(client, tree, re
     assert client.get(LIST, {"unit": "nope", "date_from": "x"}).status_code == 200
 
 
+def test_the_unit_filter_offers_the_centers_and_institutes_only(client, tree):
+    """Thousands of stations and points at city scale would be thousands of options on every load."""
+    form = client.get(LIST).context["form"]
+    offered = set(form.fields["unit"].queryset.values_list("pk", flat=True))
+    assert {tree.center.pk, tree.a.pk, tree.b.pk} <= offered
+    assert tree.a1.pk not in offered and tree.a1a.pk not in offered
+    # A station asked for by hand is refused as a choice and left out, never a 500.
+    assert client.get(LIST, {"unit": tree.a1.pk}).status_code == 200
+
+
 @pytest.mark.parametrize("count", [1, 50])
 def test_the_list_takes_the_same_queries_for_1_and_50(
     client, tree, reference, count, django_assert_num_queries
