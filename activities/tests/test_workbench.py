@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from activities import checkin
 from activities.models import (
@@ -300,6 +300,10 @@ def test_the_roster_shows_the_accepted_and_waitlisted_with_their_times(client, t
     assert local_in in person and gettext("missed check-out") in person
     waiting = body.split(f'id="person-{crew.member.pk}"')[1].split("</li>")[0]
     assert gettext("waitlisted") in waiting and f'id="in-{crew.member.pk}"' not in waiting
+    # The count reads as a count ("已签到 1"), not as the attendance's "how checked in" column.
+    assert pgettext("a count of volunteers", "checked in") != gettext("checked in")
+    heading = body.split('id="checked-in-count"')[0].rsplit("<h2", 1)[1]
+    assert pgettext("a count of volunteers", "checked in") in heading
 
 
 def test_the_button_without_script_checks_in_now(client, tree, crew, organiser):
