@@ -23,8 +23,9 @@ def test_every_message_is_translated_and_compiled():
     assert po.percent_translated() == 100, [e.msgid for e in po.untranslated_entries()]
     assert not po.fuzzy_entries(), [e.msgid for e in po.fuzzy_entries()]
     mo = polib.mofile(str(PO.with_suffix(".mo")))
-    assert {e.msgid: e.msgstr for e in mo if not e.msgid_plural} == {
-        e.msgid: e.msgstr for e in po.translated_entries() if not e.msgid_plural
+    # Keyed by context and message, as gettext looks them up: "checked in" is a column and a count.
+    assert {(e.msgctxt, e.msgid): e.msgstr for e in mo if not e.msgid_plural} == {
+        (e.msgctxt, e.msgid): e.msgstr for e in po.translated_entries() if not e.msgid_plural
     }, "django.mo is stale: run `manage.py compilemessages -l zh_Hans --ignore=.venv`"
 
 
