@@ -165,6 +165,8 @@ class Activity(TimeStampedModel):
             models.Index(fields=["status", "started_at"], name="activity_status_start"),
             models.Index(fields=["unit", "started_at"], name="activity_unit_start"),
             models.Index(fields=["-started_at", "-id"], name="activity_latest_first"),
+            # The public list's activities not ended yet: a few weeks' worth, found without the past.
+            models.Index(fields=["ended_at"], name="activity_end"),
         ]
 
     def __str__(self) -> str:

@@ -50,10 +50,24 @@ def _refusal(request, error: ApplicationError) -> None:
         messages.error(request, message)
 
 
+# The list counts at least this many rows each load; past that it shows a lower bound ("1000+").
+COUNT_LIMIT = 1000
+# The pages counted past the one asked for, so that "Next" is offered as far as there are rows.
+PAGES_AHEAD = 10
+
+
 def activity_list(request):
     form = ActivityFilterForm(request.GET or None)
-    activities = selectors.public_activities(**form.filters())
-    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    number = _page_number(request.GET.get("page"))
+    count_limit = max(COUNT_LIMIT, (number + PAGES_AHEAD) * PAGE_SIZE)
+    activities = selectors.public_activities(**form.filters(), count_limit=count_limit)
+    page = Paginator(activities, PAGE_SIZE).get_page(number)
+    # What a row shows, made once per status and per row here rather than by a template filter per row
+    # (`get_status_display` and `date` are most of a row's rendering time).
+    labels = {value: str(label) for value, label in ActivityStatus.choices}
+    for activity in page.object_list:
+        activity.status_label = labels[activity.status]
+        activity.starts = timezone.localtime(activity.started_at).strftime("%Y-%m-%d %H:%M")
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -63,11 +77,19 @@ def activity_list(request):
             "form": form,
             "page": page,
             "activities": page.object_list,
+            "count_exact": activities.count_exact,
             "query": query.urlencode(),
             "nav": "activities",
-            "now": timezone.now(),
         },
     )
+
+
+def _page_number(value) -> int:
+    """The page asked for (1 when not a positive number); one past the last is the Paginator's to clamp."""
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return 1
 
 
 def activity_detail(request, activity_id: int):

@@ -173,30 +173,16 @@ def activity_values_view(request):
 
 def public_activity_values_view(request):
     """The public activity page's baseline: the rows of its first page, read by the same selector in the
-    same order (those not ended first), as `.values()` through a JsonResponse: no template, no count."""
+    same order (those not ended first), as `.values()` of the columns a row shows through a JsonResponse:
+    no template, no form, no count."""
     from activities import selectors
     from activities.views import PAGE_SIZE
 
-    rows = selectors.public_activities().values(*PUBLIC_ACTIVITY_COLUMNS)[:PAGE_SIZE]
+    rows = selectors.public_activities().values(*selectors.PUBLIC_ROW_FIELDS)[:PAGE_SIZE]
     return JsonResponse({"results": list(rows)})
 
 
 ACTIVITY_COLUMNS = model_columns(ActivityViewSet)
-# What a row of the public page shows.
-PUBLIC_ACTIVITY_COLUMNS = (
-    "id",
-    "title",
-    "unit__name",
-    "domain__name",
-    "venue",
-    "started_at",
-    "ended_at",
-    "status",
-    "capacity",
-    "accepted_count",
-    "signup_opens_at",
-    "signup_closes_at",
-)
 
 
 urlpatterns = [

@@ -93,14 +93,87 @@ def test_the_unit_filter_offers_the_centers_and_institutes_only(client, tree):
     assert client.get(LIST, {"unit": tree.a1.pk}).status_code == 200
 
 
+def make_timeline(tree, upcoming: int, past: int) -> tuple[list[int], list[int]]:
+    """`upcoming` activities not ended (the first running since an hour, the rest soonest first, two on
+    the same start) and `past` ended ones (latest first, two on the same start), in the list's order."""
+    running = write_activity(tree.a1, start=at(hours=-1), hours=3, status="running", title="进行中")
+    coming = [running.pk]
+    for number in range(1, upcoming):
+        day = number - (number == upcoming - 1)  # the last two start together: the lower id first
+        coming.append(write_activity(tree.a1, start=at(days=day), title=f"将来{number}").pk)
+    ended = []
+    for number in range(past):
+        day = number + 1 - (number == 1)  # the first two start together: the higher id first
+        ended.append(write_activity(tree.a1, start=at(days=-day), status="finished", title=f"过去{number}"))
+    ended.sort(key=lambda activity: (activity.started_at, activity.pk), reverse=True)
+    return coming, [activity.pk for activity in ended]
+
+
+def test_the_list_runs_the_not_ended_then_the_past_across_pages(client, tree):
+    """Page 2 holds where the not ended end: the last of them, then the latest past ones."""
+    coming, ended = make_timeline(tree, upcoming=53, past=60)
+    pages = [listed(client.get(LIST, {"page": number})) for number in (1, 2, 3)]
+    assert pages[0] == coming[:50]
+    assert pages[1] == coming[50:] + ended[:47]
+    assert pages[2] == ended[47:]
+    body = client.get(LIST, {"page": 2}).content.decode()
+    assert f'href="{detail_url(Activity.objects.get(pk=ended[0]))}"' in body
+    assert "113" in body  # the count
+
+
+def test_public_activities_pages_across_the_boundary_and_counts_up_to_its_limit(tree):
+    """The sequence behind the list at any page size: every boundary of a page and of the two parts."""
+    from django.core.paginator import Paginator
+
+    from activities import selectors
+
+    coming, ended = make_timeline(tree, upcoming=4, past=5)
+    expected = coming + ended
+    for size in (1, 2, 3, 4, 5, 9, 10):
+        activities = selectors.public_activities()
+        paginator = Paginator(activities, size)
+        read = [activity.pk for number in paginator.page_range for activity in paginator.page(number)]
+        assert read == expected, size
+        assert activities.count_exact
+    # Counted up to 3 a part: a lower bound, and the pages inside it read as before.
+    activities = selectors.public_activities(count_limit=3)
+    assert activities.count() == 8 and not activities.count_exact
+    assert [activity.pk for activity in activities[2:6]] == expected[2:6]
+    # Read without counting first, as a JSON read of a page does.
+    rows = selectors.public_activities().values("id", "started_at", "title")
+    assert [row["id"] for row in rows[0:6]] == expected[:6]
+    assert [row["id"] for row in rows[5:9]] == expected[5:9]
+    rows.count()  # counted: the page across the parts is one query
+    assert [row["id"] for row in rows[2:7]] == expected[2:7]
+
+
+def test_the_count_past_its_limit_is_a_lower_bound_and_next_stays_offered(client, tree, monkeypatch):
+    from activities import views
+
+    monkeypatch.setattr(views, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(views, "PAGES_AHEAD", 0)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    coming, ended = make_timeline(tree, upcoming=3, past=6)
+    response = client.get(LIST)
+    body = response.content.decode()
+    assert listed(response) == coming[:2]
+    assert '<span class="count">7+</span>' in body and "page=2" in body  # 3 and at least 4
+    assert gettext("Page %(number)s of %(count)s") % {"number": 1, "count": "4+"} in body
+    # Page 4 counts up to 8 a part: all of them, so the figure is exact again.
+    response = client.get(LIST, {"page": 4})
+    assert listed(response) == ended[3:5]
+    assert '<span class="count">9</span>' in response.content.decode()
+
+
 @pytest.mark.parametrize("count", [1, 50])
 def test_the_list_takes_the_same_queries_for_1_and_50(
     client, tree, reference, count, django_assert_num_queries
 ):
-    for number in range(count):
-        write_activity(tree.a1, start=at(days=1 + number), title=f"活动{number}", domain=reference.platform)
-    # the session, the count, the page, and the two choices of the filter form
-    with django_assert_num_queries(5):
+    for number in range(count):  # at 50, half not ended and half past: a page across both parts
+        day = (1 + number) * (-1 if number % 2 else 1)
+        write_activity(tree.a1, start=at(days=day), title=f"活动{number}", domain=reference.platform)
+    # the session, the two parts' counts, the page's rows, and the two choices of the filter form
+    with django_assert_num_queries(6):
         response = client.get(LIST, {"open": ""})
     assert len(listed(response)) == count
 
