@@ -25,10 +25,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from kernel.validators import is_id
 from records.admin_forms import NoteForm
 from records.certificates import mask_name
 from stations.admin import InstituteFilter
-from stations.admin_scoping import DomainFilter, ScopedModelAdmin, is_id, run_each
+from stations.admin_scoping import DomainFilter, ScopedModelAdmin, run_each
 from stations.models import Platform, Unit
 from stations.people import people_prefetch, person_label
 from stations.scoping import scope_for

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from kernel.api import CursorPagination, FilterBackend, ValuesListMixin, choice_labels
 from kernel.errors import ApplicationError
 from kernel.schema import with_error_responses
+from kernel.validators import is_id
 from projects.api import NewestFirstPagination, Writes
 from records.api import json_datetime
 from records.filters import RecordOrdering
@@ -265,11 +266,12 @@ class ActivityViewSet(HeldSubtreeMixin, Writes, ScopedReadOnlyViewSet):
     def signup(self, request, pk=None):
         """Sign the caller up: accepted while places are left, else on the waitlist. 201 the first time;
         200 with the same sign-up when already signed up (nothing changes)."""
+        if not is_id(pk):
+            raise Http404
         volunteer = _own_volunteer(request.user)
         if volunteer is None:
             self.listed(pk, readable_activities(request.user))  # a 404 before the missing volunteer
             self._volunteer()
-        before = timezone.now()
         try:
             signup = services.signup_create(actor=request.user, activity=int(pk), volunteer=volunteer)
         except ApplicationError:
@@ -277,9 +279,8 @@ class ActivityViewSet(HeldSubtreeMixin, Writes, ScopedReadOnlyViewSet):
             # else the refusal's message. The scope is read only here, off the burst's path.
             self.listed(pk, readable_activities(request.user))
             raise
-        made = signup.queued_at >= before  # a new or renewed sign-up is queued now
         return Response(
-            my_signup_row(signup.pk), status=status.HTTP_201_CREATED if made else status.HTTP_200_OK
+            my_signup_row(signup.pk), status=status.HTTP_201_CREATED if signup.made else status.HTTP_200_OK
         )
 
     @extend_schema(request=None, responses=with_error_responses({200: MySignupSerializer}))

@@ -470,7 +470,8 @@ def signup_refusal(activity: Activity, *, now=None) -> str | None:
 
 def signup_create(*, actor, activity: Activity | int, volunteer: Volunteer) -> Signup:
     """Sign `volunteer` up: accepted while places are left, else on the waitlist. Idempotent: signing up
-    again while signed up returns the same sign-up and changes nothing.
+    again while signed up returns the same sign-up and changes nothing; `made` on the sign-up returned
+    says whether this call made (or renewed) it.
 
     Refused: outside the recruitment window; a volunteer who is not active, or of another county; a
     clash with the volunteer's other accepted sign-ups."""
@@ -482,6 +483,7 @@ def signup_create(*, actor, activity: Activity | int, volunteer: Volunteer) -> S
         # queues on that lock, and a volunteer pressing again should not join the queue.
         existing = Signup.objects.filter(activity_id=activity_id, volunteer_id=volunteer.pk).first()
         if existing is not None and existing.status != SignupStatus.CANCELLED:
+            existing.made = False
             return existing
         try:
             with transaction.atomic():
@@ -500,6 +502,7 @@ def _signup_create(activity_id: int, volunteer: Volunteer, existing: Signup | No
     if existing is not None:  # cancelled when read; another request may have renewed it since
         existing.refresh_from_db()
         if existing.status != SignupStatus.CANCELLED:
+            existing.made = False
             return existing
     refusal = signup_refusal(activity)
     if refusal:
@@ -527,6 +530,7 @@ def _signup_create(activity_id: int, volunteer: Volunteer, existing: Signup | No
         signup = existing
     counter = "accepted_count" if accepted else "waitlisted_count"
     Activity.objects.filter(pk=activity.pk).update(**{counter: F(counter) + 1})
+    signup.made = True
     return signup
 
 

@@ -84,11 +84,16 @@ def activity_list(request):
     )
 
 
+# The last page asked for that counts further (50,000 rows at most a part); one further is counted to it.
+MAX_PAGE = 1000
+
+
 def _page_number(value) -> int:
-    """The page asked for (1 when not a positive number); one past the last is the Paginator's to clamp."""
+    """The page asked for: 1 when not a positive number, at most MAX_PAGE; one past the last is the
+    Paginator's to clamp."""
     try:
-        return max(int(value), 1)
-    except (TypeError, ValueError):
+        return min(max(int(value), 1), MAX_PAGE)
+    except (TypeError, ValueError, OverflowError):
         return 1
 
 

@@ -30,3 +30,9 @@ def validate_person_name(value: str) -> None:
         raise ValidationError(
             _("Enter a person's name (at least two characters, no digits)."), code="invalid_name"
         )
+
+
+def is_id(value) -> bool:
+    """Whether a value from a URL or a query string can be a row's id: digits that fit a bigint (anything
+    else is a plain 404 or filters to nothing, never a database error)."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18

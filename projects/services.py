@@ -239,12 +239,14 @@ def key_list_create(*, actor, unit: Unit, year, title: str = "", note: str = "")
 
 
 def allowed_projects(plan: KeyProjectList):
-    """Projects a list may name: those of its unit, of the units below it, and of the units above it
-    (the county's own brands)."""
+    """Projects a list may name: those of its unit and of the units below it, and the published or running
+    ones of the units above it (the county's own brands; their drafts and closed ones are not the list's
+    to name)."""
     from django.db.models import Q
 
     path = plan.unit.path
-    return Project.objects.filter(Q(unit__path__in=path_prefixes(path)) | Q(unit__path__startswith=path))
+    above = Q(unit__path__in=path_prefixes(path), status__in=(ProjectStatus.PUBLISHED, ProjectStatus.RUNNING))
+    return Project.objects.filter(above | Q(unit__path__startswith=path))
 
 
 def allowed_units(plan: KeyProjectList):

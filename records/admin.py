@@ -26,8 +26,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kernel.auth import client_ip
+from kernel.validators import is_id
 from stations.admin import InstituteFilter
-from stations.admin_scoping import ScopedInline, ScopedModelAdmin, is_id, run_each
+from stations.admin_scoping import ScopedInline, ScopedModelAdmin, run_each
 from stations.models import Unit, UnitKind
 from stations.paths import path_depth
 from stations.people import people_prefetch, person_label

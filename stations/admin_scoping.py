@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from kernel.admin_site import SafeAutocompleteSelect, ServiceRefusalAdminMixin
 from kernel.errors import ApplicationError
 from kernel.forms import ServiceFormMixin
+from kernel.validators import is_id
 
 from .models import Platform, Unit
 from .scoping import Scope, ScopeRule, scope_for, scope_rule_of
@@ -186,11 +187,6 @@ class ScopedInline(ScopedAdminMixin):
 
 
 # --- Shared by the apps' admins ----------------------------------------------------------------------------
-
-
-def is_id(value) -> bool:
-    """Whether a query-string value can be a row's id (anything else filters to nothing, never a 500)."""
-    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18
 
 
 def run_each(request, rows, service, *, done: str, label=str) -> None:

@@ -576,3 +576,9 @@ def test_signing_up_takes_few_queries_and_a_repeat_fewer(api_client, world, djan
     locks = 2 if connection.features.has_select_for_update else 0  # the activity's, the volunteer's
     assert sum("FOR UPDATE" in query["sql"] for query in first.captured_queries) == locks
     assert not any("FOR UPDATE" in query["sql"] for query in again.captured_queries)
+
+
+def test_a_sign_up_for_an_id_past_any_row_is_a_404_not_a_database_error(api_client, world):
+    api_client.force_authenticate(make_b1_volunteer(world).user)
+    for pk in ("99999999999999999999999", "9223372036854775807"):
+        assert api_client.post(f"{ACTIVITIES}{pk}/signup/").status_code == 404

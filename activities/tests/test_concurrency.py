@@ -147,6 +147,8 @@ def test_one_volunteer_posting_ten_times_at_once_signs_up_once(tree, crew, organ
     results, errors = at_once([sign_up] * 10, workers=10)
 
     assert errors == [] and len({signup.pk for signup in results}) == 1
+    # One call made it (the API's 201); the nine others found it (their 200).
+    assert sorted(signup.made for signup in results) == [False] * 9 + [True]
     assert Signup.objects.filter(activity=activity).count() == 1
     activity.refresh_from_db()
     assert (activity.accepted_count, activity.waitlisted_count) == (1, 0)

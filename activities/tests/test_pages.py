@@ -384,3 +384,10 @@ def test_the_menu_offers_activities_and_the_inbox(client, crew):
     for key in ("nav-activities", "nav-my-activities", "nav-inbox"):
         assert f'id="{key}"' in body
     assert Activity.objects.count() == 0
+
+
+def test_a_page_number_past_any_page_is_the_last_page_never_an_error(client, tree):
+    make_activity(tree.a1, "唯一的活动", start=at(days=2))
+    for page in ("999999999999999999", "1" * 5000, "-3", "0", "x"):
+        response = client.get(LIST, {"page": page})
+        assert response.status_code == 200 and len(listed(response)) == 1, page

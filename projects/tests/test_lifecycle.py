@@ -221,8 +221,9 @@ def test_a_month_refuses_a_project_of_another_county_or_township(tree, people):
     other_center = make_unit(UnitKind.CENTER, name="另一县新时代文明实践中心")
     foreign = project_in(PUBLISHED, other_center, "外县项目")
     sibling = project_in(PUBLISHED, tree.b1, "乙村义诊")
+    county_draft = project_in(ProjectStatus.DRAFT, tree.center, "县里尚未发布的项目")
     month = plan.months.get(month=5)
-    for project in (foreign, sibling):
+    for project in (foreign, sibling, county_draft):
         error = refused(
             services.key_month_update, actor=people.inst_a, month=month, theme="五月", projects=[project]
         )
