@@ -36,7 +36,7 @@ from api_lists import (
     server_processes,
     session_cookie,
 )
-from api_volunteers import count_queries
+from api_volunteers import print_query_counts
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client, override_settings
@@ -162,15 +162,7 @@ def main():
     client = Client()
     client.force_login(admin)
     for label, path in (("endpoint", real), ("baseline", baseline)):
-        counts = [
-            count_queries(client, admin, path.replace("page_size=50", f"page_size={size}"))
-            for size in (1, 50)
-        ]
-        print(
-            f"queries, activities {label}: {counts[0][0]} at {counts[0][1]} row, "
-            f"{counts[1][0]} at {counts[1][1]} rows"
-            + (" (equal)" if counts[0][0] == counts[1][0] else " (NOT equal)")
-        )
+        print_query_counts(client, admin, f"activities {label}", path)
     visitor = Client()
     page_queries(visitor, PUBLIC_PAGE)  # once first: the county's name is cached for a few minutes
     one, full = (page_queries(visitor, f"{PUBLIC_PAGE}?{query}") for query in institute_filters())

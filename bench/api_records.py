@@ -23,7 +23,7 @@ import sys
 from _http import gunicorn, wrk_available
 from _scale import bench_database  # before Django starts: it sets the kept data set's keys
 from api_lists import BenchError, check_pair, measure_pair, server_processes, session_cookie
-from api_volunteers import count_queries
+from api_volunteers import count_queries, print_query_counts
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count
@@ -112,15 +112,7 @@ def main():
     client = Client()
     client.force_login(admin)
     for label, path in (("endpoint", real), ("baseline", baseline)):
-        counts = [
-            count_queries(client, admin, path.replace("page_size=50", f"page_size={size}"))
-            for size in (1, 50)
-        ]
-        print(
-            f"queries, service records {label}: {counts[0][0]} at {counts[0][1]} row, "
-            f"{counts[1][0]} at {counts[1][1]} rows"
-            + (" (equal)" if counts[0][0] == counts[1][0] else " (NOT equal)")
-        )
+        print_query_counts(client, admin, f"service records {label}", path)
     mine = []
     for records, at_least in ((1, False), (50, True)):
         user = volunteer_account(records, at_least=at_least)

@@ -21,7 +21,7 @@ import sys
 from _http import gunicorn, wrk_available
 from _scale import bench_database
 from api_lists import BenchError, check_pair, measure_pair, server_processes, session_cookie
-from api_volunteers import count_queries
+from api_volunteers import print_query_counts
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
@@ -127,15 +127,7 @@ def main():
     client.force_login(admin)
     for name, real, baseline in endpoints:
         for label, path in (("endpoint", real), ("baseline", baseline)):
-            counts = [
-                count_queries(client, admin, path.replace("page_size=50", f"page_size={size}"))
-                for size in (1, 50)
-            ]
-            print(
-                f"queries, {name} {label}: {counts[0][0]} at {counts[0][1]} row, "
-                f"{counts[1][0]} at {counts[1][1]} rows"
-                + (" (equal)" if counts[0][0] == counts[1][0] else " (NOT equal)")
-            )
+            print_query_counts(client, admin, f"{name} {label}", path)
     cookie = session_cookie(admin)
     tool = f"wrk -t1 -c{CONNECTIONS}" if wrk_available() else f"Python, {CONNECTIONS} threads"
     print(f"server: gunicorn, 2 sync workers, loopback, DEBUG off; load: {tool}; {os.cpu_count()} CPUs")

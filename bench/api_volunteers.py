@@ -186,6 +186,17 @@ def count_queries(client, user, path) -> tuple[int, int]:
     return len(queries), len(response.json()["results"])
 
 
+def print_query_counts(client, user, label, path) -> None:
+    """The queries of `path` (its `page_size=50`) at 1 row and at 50, on one line: equal is the claim."""
+    one, full = (
+        count_queries(client, user, path.replace("page_size=50", f"page_size={size}")) for size in (1, 50)
+    )
+    print(
+        f"queries, {label}: {one[0]} at {one[1]} row, {full[0]} at {full[1]} rows"
+        + (" (equal)" if one[0] == full[0] else " (NOT equal)")
+    )
+
+
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     logging.getLogger("axes").setLevel(logging.WARNING)  # a line per bench login says nothing here
@@ -207,14 +218,7 @@ def main():
         client = Client()
         client.force_login(admin)
         for label, path in (("endpoint", real), ("baseline", baseline)):
-            counts = []
-            for size in (1, 50):
-                counts.append(count_queries(client, admin, path.replace("page_size=50", f"page_size={size}")))
-            print(
-                f"queries, {label}: {counts[0][0]} at {counts[0][1]} row, "
-                f"{counts[1][0]} at {counts[1][1]} rows"
-                + (" (equal)" if counts[0][0] == counts[1][0] else " (NOT equal)")
-            )
+            print_query_counts(client, admin, label, path)
         cookie = session_cookie(admin)
         tool = f"wrk -t1 -c{CONNECTIONS}" if wrk_available() else f"Python, {CONNECTIONS} threads"
         print(f"server: gunicorn, 2 sync workers, loopback, DEBUG off; load: {tool}; {os.cpu_count()} CPUs")

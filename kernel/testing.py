@@ -26,3 +26,17 @@ def assert_refused_unchanged(snapshot, call, /, *args, field: str | None, messag
     error = assert_refused(call, *args, field=field, message=message, **kwargs)
     assert snapshot() == before, "a refused call changed what it must leave alone"
     return error
+
+
+def messages_of(response) -> list[str]:
+    """The messages (django.contrib.messages) a response's request left, as text."""
+    from django.contrib.messages import get_messages
+
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def changelist_pks(client, url: str, **query) -> set[int]:
+    """The ids an admin change list at `url` shows for `query` (a 200 is asserted)."""
+    response = client.get(url, query)
+    assert response.status_code == 200, (url, query)
+    return {row.pk for row in response.context["cl"].result_list}

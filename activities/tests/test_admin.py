@@ -10,7 +10,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -30,6 +29,7 @@ from activities.models import (
     SignupStatus,
 )
 from activities.tests.factories import at, make_activity, sign_up, write_activity
+from kernel.testing import changelist_pks, messages_of
 from stations.scoping import forget_scope
 
 pytestmark = pytest.mark.django_db
@@ -41,14 +41,8 @@ def url(model, view="changelist", *args):
     return reverse(f"admin:activities_{model}_{view}", args=args)
 
 
-def messages_of(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
-
-
 def listed(client, model, **query) -> set[int]:
-    response = client.get(url(model), query)
-    assert response.status_code == 200, (model, query)
-    return {row.pk for row in response.context["cl"].result_list}
+    return changelist_pks(client, url(model), **query)
 
 
 def frozen() -> dict:

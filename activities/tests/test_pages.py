@@ -7,7 +7,6 @@ from unittest import mock
 from urllib.parse import unquote
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -17,6 +16,7 @@ from activities.models import Activity, Attendance, Signup, SignupStatus
 from conftest import login
 from kernel.inbox import notify
 from kernel.models import Notification
+from kernel.testing import messages_of
 
 from . import factories
 from .factories import at, sign_up, write_activity
@@ -43,10 +43,6 @@ def detail_url(activity) -> str:
 
 def scan_url(activity, token) -> str:
     return reverse("activities:scan", args=[activity.pk, token])
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def listed(response) -> list[int]:

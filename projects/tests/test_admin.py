@@ -8,7 +8,6 @@ queries."""
 import io
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +16,7 @@ from django.utils.translation import gettext
 from openpyxl import Workbook, load_workbook
 
 from kernel.errors import ApplicationError
+from kernel.testing import changelist_pks, messages_of
 from projects import excel, services
 from projects.models import KeyProjectList, KeyProjectMonth, Project, ProjectPhoto, ProjectStatus
 from stations.scoping import forget_scope
@@ -36,14 +36,8 @@ def url(model, view="changelist", *args):
     return reverse(f"admin:projects_{model}_{view}", args=args)
 
 
-def messages_of(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
-
-
 def listed(client, model, **query) -> set[int]:
-    response = client.get(url(model), query)
-    assert response.status_code == 200, (model, query)
-    return {row.pk for row in response.context["cl"].result_list}
+    return changelist_pks(client, url(model), **query)
 
 
 def frozen() -> dict:

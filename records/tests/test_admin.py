@@ -7,7 +7,6 @@ import datetime
 import io
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -17,6 +16,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from kernel.errors import ApplicationError
+from kernel.testing import messages_of
 from records import exports, services, trainings
 from records.models import (
     Certificate,
@@ -41,10 +41,6 @@ from .factories import day_at, hours_ago, stored_total, submit, write_record
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:records_servicerecord_changelist"
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 def form_errors(response) -> dict:
