@@ -67,3 +67,28 @@ def test_bad_row_refuses_whole_file(tree, people):
     row_part = gettext("Row %(row)d, column %(column)s: %(message)s").split("%(column)s")[0] % {"row": 6}
     assert refused.value.extra["rows"][0].startswith(row_part)
     assert not plan.months.exclude(theme="").exists()
+
+
+def _published(people, unit, name):
+    project = services.project_create(actor=people.inst_a, unit=unit, name=name)
+    return services.project_transition(actor=people.inst_a, project=project, to="published")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_library_and_the_grid_take_the_same_queries_for_1_and_30_projects(
+    client, tree, people, count, django_assert_num_queries
+):
+    projects = [_published(people, tree.a, f"项目{number}") for number in range(count)]
+    plan = services.key_list_create(actor=people.inst_a, unit=tree.a, year=2026)
+    for month in plan.months.all():
+        services.key_month_update(
+            actor=people.inst_a, month=month, theme="主题", projects=projects, responsible_units=[tree.a1]
+        )
+    # the count, the county's name, the key-project lists, the domains, the page's projects
+    with django_assert_num_queries(5):
+        body = client.get(reverse("projects:list")).content.decode()
+    assert body.count('id="project-') == count
+    with django_assert_num_queries(4):
+        grid = client.get(reverse("projects:key-list", args=[plan.pk])).content.decode()
+    assert grid.count("项目0") == 12
