@@ -2,29 +2,38 @@
 the service records, registered when the app is ready.
 
 Each county gets one activity for every twelve volunteers (6,250 a county, 50,000 in the city; 10 a county
-in the tests' tiny preset), run by its stations and points, or by one of its teams at the team's unit,
-with the team's service domain (a platform of the county otherwise). They lie between 2023-01-01 and four
-weeks after the data set's "now" (2026-12-01 12:00, as records.scale has it): those before it finished,
-about one in thirty-three cancelled before it began; a few of that morning running; the coming ones
-published, their sign-up open or not yet open, one in ten still a draft. An activity that needs insurance
-has it confirmed before it was published, as the database requires; a draft may still lack it.
+in the tests' tiny preset), run by its stations and points, or by one of its teams at the team's unit, with
+the team's service domain (a platform of the county otherwise). They lie between 2023-01-01 and four weeks
+after the data set's "now" (2026-12-01 12:00, as records.scale has it): those before it finished, about one
+in thirty-three cancelled before it began; a few of that morning running; the coming ones published, their
+sign-up open or not yet open, one in ten still a draft. An activity that needs insurance has it confirmed
+before it was published, as the database requires; a draft may still lack it.
 
 Sign-ups come from volunteers of the activity's township (of the whole county for the center's own), who
 had registered by the time sign-up opened, each at most once a day across the county's activities. They
 queue between the opening and the closing of sign-up (or "now"): the first are accepted, up to the
-capacity; most activities stay below it, one in five fills up, half of those with a waitlist besides. A
-few volunteers cancel before the deadline, and the first on the waitlist moves up, as the services do
-it; a cancelled activity has every sign-up cancelled with it. The accepted and waitlisted
-counts are written with each activity, and set again from the rows with one UPDATE … FROM a grouped count
-per county, so they always equal the sign-ups. No attendance is made: the service records are laid out
-per volunteer by their own phase, not by activity, so no attendance could name the record it made.
-Organisers are left out too: the data set has no staff accounts.
+capacity; most activities stay below it, one in five fills up, half of those with a waitlist besides. A few
+volunteers cancel before the deadline, and the first on the waitlist moves up, as the services do it; a
+cancelled activity has every sign-up cancelled with it. The accepted and waitlisted counts are written with
+each activity, and set again from the rows with one UPDATE … FROM a grouped count per county, so they
+always equal the sign-ups.
 
-The plan of a county is made whole and in the same way every run (seeded, from the units and volunteers
-of earlier phases), in the order of the start. Rows go in with COPY, a batch of whole activities with
-their sign-ups at a time, each batch in one transaction, ids reserved for the county first; the county's
-last batch sets the counts in the same transaction. A county's activities are counted through its units,
-so a run cut short resumes after its last batch and a second run adds nothing.
+Attendance is made for the activities of the last thirty days before "now" (as many of the past ones lie
+there as the days' share, at least three a county) and for those running: most accepted volunteers check
+in, by scan or by the organiser, a few minutes early or a little late; one in twelve does not come, nor
+does anyone with a service record of the records phase (or another attendance) that day, so no record
+overlaps another. A finished activity's attendance is checked out, one in twenty-five closed at the end as
+a missed check-out, and makes the pending service record the services make (the time inside the activity's
+window, rounded by the records' rule; none when it counts no hours), with its audit trail and, for a missed
+check-out, its open flag. The older activities have none: their volunteers' hours are among the records
+phase's, laid out per volunteer and not by activity. Organisers are left out: the data set has no staff
+accounts, so hand check-ins name nobody.
+
+The plan of a county is made whole and in the same way every run (seeded, from the units and volunteers of
+earlier phases), in the order of the start. Rows go in with COPY, a batch of whole activities with their
+sign-ups and attendance (and its records) at a time, each batch in one transaction, ids reserved for the
+county first; the county's last batch sets the counts in the same transaction. A county's activities are
+counted through its units, so a run cut short resumes after its last batch and a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -38,18 +47,26 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Min
+from django.utils import translation
+from django.utils.translation import gettext
 
+from records import rules as record_rules
+from records.models import FlagKind, RecordEvent, RecordFlag, RecordSource, RecordStatus, ServiceRecord
+from records.scale import EVENT_FIELDS, FLAG_FIELDS, RECORD_FIELDS, snapshot_text
 from stations.models import Platform, Unit, UnitKind
 from volunteers.bulk import Copy, reserve_ids
 from volunteers.models import Team, Volunteer
 from volunteers.scale import Phase, Preset, ProgressBar, ScaleError, register_phase
 
-from .models import Activity, ActivityStatus, Signup, SignupStatus
+from . import checkin
+from .models import Activity, ActivityStatus, Attendance, AttendanceMethod, Signup, SignupStatus
 
 FIRST_DAY = datetime.date(2023, 1, 1)
 # The data set's "now" (records.scale's): what lies before it is over, what follows it is to come.
 _NOW = (2026, 12, 1, 12, 0)
 _FUTURE_DAYS = 28
+# The weeks before "now" whose finished activities have attendance, and the pending records it made.
+_ATTENDED_DAYS = 30
 
 # Topics by the code of the service domain's platform (volunteers.scale.PLATFORMS).
 _TOPICS = {
@@ -112,6 +129,20 @@ ACTIVITY_FIELDS = (
     "created_at",
     "updated_at",
 )
+ATTENDANCE_FIELDS = (
+    "activity_id",
+    "volunteer_id",
+    "signup_id",
+    "checked_in_at",
+    "checked_out_at",
+    "in_method",
+    "out_method",
+    "in_window",
+    "missed_checkout",
+    "record_id",
+    "created_at",
+    "updated_at",
+)
 SIGNUP_FIELDS = (
     "id",
     "activity_id",
@@ -151,6 +182,23 @@ class PlannedActivity:
 
     values: list
     signups: list[tuple] = field(default_factory=list)
+    attendance: list[Attended] = field(default_factory=list)
+
+
+@dataclass
+class Attended:
+    """A check-in of the accepted sign-up at `offset` (in PlannedActivity.signups), its check-out unless
+    the activity still runs, and the pending record's (start, end, hours) when it counts hours."""
+
+    offset: int
+    volunteer_id: int
+    checked_in_at: datetime.datetime
+    in_method: str
+    checked_out_at: datetime.datetime | None = None
+    out_method: str = ""
+    missed_checkout: bool = False
+    record: tuple | None = None
+    recorded_at: datetime.datetime | None = None
 
 
 class _Pools:
@@ -190,6 +238,7 @@ def plan(preset: Preset, code: str) -> list[PlannedActivity]:
     )
     if len(volunteers) < preset.volunteers:
         raise ScaleError(f"{code}: the volunteers are not all in yet; run the volunteers phase first.")
+    volunteers_first, volunteers_last = min(v[0] for v in volunteers), max(v[0] for v in volunteers)
     units = {
         pk: (kind, name, lon, lat, parent_id)
         for pk, kind, name, lon, lat, parent_id in Unit.objects.filter(path__startswith=center.path)
@@ -230,6 +279,17 @@ def plan(preset: Preset, code: str) -> list[PlannedActivity]:
     running = max(1, total // 500)
     future = max(3, total * 4 // 100)
     past = total - running - future
+    attended_from = today - datetime.timedelta(days=_ATTENDED_DAYS)
+    recent = max(3, past * _ATTENDED_DAYS // past_days)
+    recorded = set(
+        ServiceRecord.objects.filter(
+            volunteer__gte=volunteers_first,
+            volunteer__lte=volunteers_last,
+            service_date__gte=attended_from,
+            attendance__isnull=True,
+        ).values_list("volunteer_id", "service_date")
+    )
+    attended: set[tuple[int, datetime.date]] = set()
     busy: set[tuple[int, datetime.date]] = set()  # (volunteer, day) already signed up for
     planned: list[tuple[datetime.datetime, int, PlannedActivity]] = []
     for index in range(total):
@@ -247,10 +307,15 @@ def plan(preset: Preset, code: str) -> list[PlannedActivity]:
         # When: before now, this morning, or in the coming weeks (spread evenly, so the first ones take
         # sign-ups now and the last ones do not yet).
         if index < past:
-            day = FIRST_DAY + datetime.timedelta(days=rng.randrange(past_days))
+            # The last ones of the past lie in the weeks that have attendance, as many as their share of
+            # the days: a tiny county has some there too.
+            if index < past - recent:
+                day = FIRST_DAY + datetime.timedelta(days=rng.randrange(past_days - _ATTENDED_DAYS))
+            else:
+                day = attended_from + datetime.timedelta(days=rng.randrange(_ATTENDED_DAYS))
             started = _at(day, 8, 30 * rng.randrange(15), zone)
             ended = started + datetime.timedelta(minutes=rng.choice(_LENGTHS))
-            if rng.random() < 0.01 and day < today - datetime.timedelta(days=3):  # over two days
+            if rng.random() < 0.01 and day < attended_from:  # over two days
                 ended = _at(day + datetime.timedelta(days=1), 17, 0, zone)
             status = ActivityStatus.CANCELLED if index % 33 == 5 else ActivityStatus.FINISHED
         elif index < past + running:
@@ -319,6 +384,10 @@ def plan(preset: Preset, code: str) -> list[PlannedActivity]:
         until = min(closes, now, cancelled or closes)
         if status != ActivityStatus.DRAFT and until > opens:
             _signups(rng, activity, index, pool, busy, opens, until, started - cancel_before, cancelled)
+        if status == ActivityStatus.RUNNING or (
+            status == ActivityStatus.FINISHED and started.date() >= attended_from
+        ):
+            _attendance(rng, activity, recorded, attended)
         planned.append((started, index, activity))
     planned.sort(key=lambda item: item[:2])
     return [activity for _started, _index, activity in planned]
@@ -396,6 +465,53 @@ def _signups(rng, activity: PlannedActivity, index, pool, busy, opens, until, de
         activity.values[17], activity.values[18] = len(taken), len(waitlist)
 
 
+def _attendance(rng, activity: PlannedActivity, recorded: set, attended: set) -> None:
+    """Fill `activity.attendance`: most accepted volunteers come, a few minutes early or a little late;
+    a running activity has its check-ins only. A check-out by scan or by the organiser, now and then one
+    missed and closed at the end (its record flagged), as the services do it. A volunteer who has another
+    record or attendance on the day stays away, so no record overlaps another."""
+    started, ended, finished = activity.values[7], activity.values[8], activity.values[20]
+    running = activity.values[16] == ActivityStatus.RUNNING
+    early = min(settings.ACTIVITY_CHECKIN_EARLY_MINUTES, 20)
+    grace = min(settings.ACTIVITY_CHECKOUT_GRACE_MINUTES, 20)
+    day = started.date()
+    for offset, (volunteer_id, status, *_times) in enumerate(activity.signups):
+        if status != SignupStatus.ACCEPTED or rng.random() < 0.08:  # one in twelve does not come
+            continue
+        if (volunteer_id, day) in recorded or (volunteer_id, day) in attended:
+            continue
+        attended.add((volunteer_id, day))
+        late = rng.random() < 0.15
+        arrived = started + datetime.timedelta(
+            minutes=rng.randint(1, 40) if late else -rng.randint(0, early), seconds=rng.randrange(60)
+        )
+        method = AttendanceMethod.QR if rng.random() < 0.85 else AttendanceMethod.ORGANISER
+        entry = Attended(offset, volunteer_id, arrived, method)
+        activity.attendance.append(entry)
+        if running:
+            continue
+        if len(attended) % 25 == 7:  # one in 25, closed at the end by the task that closes missed check-outs
+            entry.checked_out_at, entry.out_method, entry.missed_checkout = (
+                ended,
+                AttendanceMethod.CLOSED,
+                True,
+            )
+            entry.recorded_at = finished
+        else:
+            left = ended + datetime.timedelta(
+                minutes=-rng.randint(20, 60) if rng.random() < 0.1 else rng.randint(-10, grace),
+                seconds=rng.randrange(60),
+            )
+            entry.checked_out_at = max(left, arrived + datetime.timedelta(minutes=1))
+            entry.out_method = AttendanceMethod.QR if rng.random() < 0.85 else AttendanceMethod.ORGANISER
+            entry.recorded_at = entry.checked_out_at
+        # services._record_for: the time inside the activity's window, rounded by the records' rule.
+        begin, end = max(arrived, started), min(entry.checked_out_at, ended)
+        hours = record_rules.hours_between(begin, end) if end > begin else 0
+        if hours > 0:
+            entry.record = (begin, end, hours)
+
+
 # --- Batches ------------------------------------------------------------------------------------------
 
 
@@ -420,13 +536,85 @@ def _batches(activities: list[PlannedActivity], first: int, size: int) -> list[t
     """Activities [start, stop) from `first` on, each batch of whole activities with about `size` rows."""
     bounds, start, rows = [], first, 0
     for index in range(first, len(activities)):
-        rows += 1 + len(activities[index].signups)
+        activity = activities[index]
+        rows += 1 + len(activity.signups) + len(activity.attendance)
         if rows >= size:
             bounds.append((start, index + 1))
             start, rows = index + 1, 0
     if start < len(activities):
         bounds.append((start, len(activities)))
     return bounds
+
+
+def _cumulative(counts) -> list[int]:
+    starts = [0]
+    for count in counts:
+        starts.append(starts[-1] + count)
+    return starts
+
+
+class _Attendance:
+    """The COPY of the attendance of a batch, with the pending records it made, their audit trail and the
+    flags of missed check-outs, as services._record_for writes them."""
+
+    def __init__(self):
+        with translation.override(settings.LANGUAGE_CODE):
+            self.system = gettext("system")
+            self.missed = str(FlagKind.MISSED_CHECKOUT.label)
+            self.detail = gettext("No check-out: closed at the end of the activity (%(at)s).")
+        self.attendance = Copy(Attendance, ATTENDANCE_FIELDS)
+        self.records = Copy(ServiceRecord, RECORD_FIELDS)
+        self.events = Copy(RecordEvent, EVENT_FIELDS)
+        self.flags = Copy(RecordFlag, FLAG_FIELDS)
+
+    def rows(self, activity_id: int, activity: PlannedActivity, first_signup: int, first_record: int):
+        """(attendance, records, events, flags) rows of one activity."""
+        unit_id, title, ended = activity.values[0], activity.values[2], activity.values[8]
+        attendance, records, events, flags = [], [], [], []
+        record_id = first_record
+        for entry in activity.attendance:
+            window = None
+            if entry.in_method == AttendanceMethod.QR:
+                window = checkin.current_window(entry.checked_in_at.timestamp())
+            made = None
+            if entry.record is not None:
+                made = record_id
+                record_id += 1
+                begin, end, hours = entry.record
+                at = entry.recorded_at
+                records.append(
+                    (
+                        *(made, entry.volunteer_id, unit_id, None, title, begin, end, begin.date(), hours),
+                        *("", RecordSource.ATTENDANCE, RecordStatus.PENDING, None, None, "", at, at),
+                    )
+                )
+                after = snapshot_text(
+                    title, begin.isoformat(), end.isoformat(), hours, RecordStatus.PENDING, unit_id, None
+                )
+                events.append((made, RecordEvent.Action.CREATED, self.system, at, "{}", after, ""))
+                if entry.missed_checkout:
+                    detail = self.detail % {"at": ended.strftime("%Y-%m-%d %H:%M")}
+                    flags.append((made, FlagKind.MISSED_CHECKOUT, detail, at, True))
+                    events.append(
+                        (made, RecordEvent.Action.FLAGGED, self.system, at, "{}", "{}", self.missed)
+                    )
+            changed = entry.recorded_at or entry.checked_out_at or entry.checked_in_at
+            attendance.append(
+                (
+                    *(activity_id, entry.volunteer_id, first_signup + entry.offset, entry.checked_in_at),
+                    *(entry.checked_out_at, entry.in_method, entry.out_method, window, entry.missed_checkout),
+                    *(made, entry.checked_in_at, changed),
+                )
+            )
+        return attendance, records, events, flags
+
+    def send(self, rows) -> None:
+        attendance, records, events, flags = rows
+        # The records first: the attendance names them.
+        self.records.rows(records)
+        self.events.rows(events)
+        self.flags.rows(flags)
+        self.attendance.rows(attendance)
 
 
 def _activities_run(preset: Preset, code: str, bar: ProgressBar) -> None:
@@ -436,29 +624,41 @@ def _activities_run(preset: Preset, code: str, bar: ProgressBar) -> None:
     if done >= total:
         return
     activities = plan(preset, code)
-    starts = [0]
-    for activity in activities:
-        starts.append(starts[-1] + len(activity.signups))
-    signups = Signup.objects.none()
+    starts = _cumulative(len(activity.signups) for activity in activities)
+    attended = _cumulative(len(activity.attendance) for activity in activities)
+    recorded = _cumulative(
+        sum(entry.record is not None for entry in activity.attendance) for activity in activities
+    )
+    signups, attendance = Signup.objects.none(), Attendance.objects.none()
     if done:
         first_activity = county.aggregate(first=Min("pk"))["first"]
-        signups = Signup.objects.filter(
-            activity_id__gte=first_activity, activity_id__lt=first_activity + total
+        span = {"activity_id__gte": first_activity, "activity_id__lt": first_activity + total}
+        signups, attendance = Signup.objects.filter(**span), Attendance.objects.filter(**span)
+    # Batches hold whole activities and go in order: what is there is the first `done`, with their sign-ups
+    # and attendance.
+    held, held_attendance = signups.count(), attendance.count()
+    if held != starts[done] or held_attendance != attended[done]:
+        raise ScaleError(
+            f"{code} holds {done:,} activities with {held:,} sign-ups and {held_attendance:,} attendance, "
+            "not whole batches."
         )
-    # Batches hold whole activities and go in order: what is there is the first `done`, with their sign-ups.
-    held = signups.count()
-    if held != starts[done]:
-        raise ScaleError(f"{code} holds {done:,} activities with {held:,} sign-ups, not whole batches.")
     if done == 0:
         first_activity = reserve_ids(Activity, total)
     first_signup = signups.aggregate(first=Min("pk"))["first"] if held else None
     if first_signup is None and starts[-1]:  # none written yet: the county's sign-ups take their ids now
         first_signup = reserve_ids(Signup, starts[-1])
-    activity_copy, signup_copy = Copy(Activity, ACTIVITY_FIELDS), Copy(Signup, SIGNUP_FIELDS)
+    first_record = attendance.aggregate(first=Min("record_id"))["first"] if recorded[done] else None
+    if first_record is None and recorded[-1]:
+        first_record = reserve_ids(ServiceRecord, recorded[-1])
+    activity_copy, signup_copy, attendance_copy = (
+        Copy(Activity, ACTIVITY_FIELDS),
+        Copy(Signup, SIGNUP_FIELDS),
+        _Attendance(),
+    )
     bounds = _batches(activities, done, preset.batch)
     last_stop = bounds[-1][1]
     for start, stop in bounds:
-        activity_rows, signup_rows = [], []
+        activity_rows, signup_rows, attendance_rows = [], [], ([], [], [], [])
         for index in range(start, stop):
             activity_id = first_activity + index
             activity_rows.append((activity_id, *activities[index].values))
@@ -466,9 +666,19 @@ def _activities_run(preset: Preset, code: str, bar: ProgressBar) -> None:
                 (first_signup + starts[index] + offset, activity_id, *values)
                 for offset, values in enumerate(activities[index].signups)
             )
+            if activities[index].attendance:
+                made = attendance_copy.rows(
+                    activity_id,
+                    activities[index],
+                    first_signup + starts[index],
+                    (first_record or 0) + recorded[index],
+                )
+                for rows, more in zip(attendance_rows, made, strict=True):
+                    rows.extend(more)
         with transaction.atomic():
             activity_copy.rows(activity_rows)
             signup_copy.rows(signup_rows)
+            attendance_copy.send(attendance_rows)
             if stop == last_stop:  # the counts with the last batch: a county complete has its counts
                 counts_update(first_activity, first_activity + total - 1)
         bar.add(stop - start)

@@ -22,8 +22,9 @@ with one UPDATE … FROM a grouped sum per county.
 
 Rows go in with COPY, a batch of whole volunteers at a time, each batch with its events and flags in one
 transaction, ids reserved for the county first; the county's last batch sets the totals in the same
-transaction. A county's records are counted through its volunteers (whose ids are consecutive), so a run
-cut short resumes after its last batch and a second run adds nothing.
+transaction. A county's records are counted through its volunteers (whose ids are consecutive), leaving
+out the pending records the activities phase adds with its attendance, so a run cut short resumes after
+its last batch and a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -124,9 +125,10 @@ def _volunteer_range(preset: Preset, code: str) -> tuple[int | None, int | None]
 
 
 def _county_records(first: int | None, last: int | None):
+    """The phase's records of the county's volunteers: not those the activities phase's attendance made."""
     if first is None:
         return ServiceRecord.objects.none()
-    return ServiceRecord.objects.filter(volunteer__gte=first, volunteer__lte=last)
+    return ServiceRecord.objects.filter(volunteer__gte=first, volunteer__lte=last, attendance__isnull=True)
 
 
 def records_done(preset: Preset, code: str) -> int:
@@ -219,7 +221,7 @@ class _Texts:
         return text
 
 
-def _snapshot(content, started, ended, hours, status, unit_id, team_id, record_id=None) -> str:
+def snapshot_text(content, started, ended, hours, status, unit_id, team_id, record_id=None) -> str:
     """services.snapshot as JSON text (the contents hold no quote or backslash)."""
     text = (
         f'{{"content": "{content}", "started_at": "{started}", "ended_at": "{ended}", "hours": "{hours}", '
@@ -314,12 +316,12 @@ def _volunteer_rows(seed: str, volunteer: tuple, count: int, first_id: int, cont
                 (decided or created).isoformat(),
             )
         )
-        pending_snapshot = _snapshot(
+        pending_snapshot = snapshot_text(
             content, started_text, ended_text, hours, RecordStatus.PENDING, unit_id, team
         )
         events.append((record_id, _Action.CREATED, creator, created, "{}", pending_snapshot, ""))
         if final == RecordStatus.WITHDRAWN:
-            after = _snapshot(content, started_text, ended_text, hours, final, unit_id, team)
+            after = snapshot_text(content, started_text, ended_text, hours, final, unit_id, team)
             events.append((record_id, _Action.WITHDRAWN, name, decided, pending_snapshot, after, ""))
         elif decided is not None:
             before, after = f'{{"status": "{RecordStatus.PENDING}"}}', f'{{"status": "{final}"}}'
@@ -369,10 +371,10 @@ def _volunteer_rows(seed: str, volunteer: tuple, count: int, first_id: int, cont
                 accepted.isoformat(),
             )
         )
-        old_snapshot = _snapshot(content, started_text, ended_text, hours, final, unit_id, team)
+        old_snapshot = snapshot_text(content, started_text, ended_text, hours, final, unit_id, team)
         new_values = (content, started_text, new_ended.isoformat(), new_hours, RecordStatus.APPROVED)
-        new_snapshot = _snapshot(*new_values, unit_id, team)
-        superseded_after = _snapshot(*new_values, unit_id, team, record_id=new_id)
+        new_snapshot = snapshot_text(*new_values, unit_id, team)
+        superseded_after = snapshot_text(*new_values, unit_id, team, record_id=new_id)
         events.append((record_id, _Action.CORRECTION_REQUESTED, name, requested, "{}", "{}", reason))
         events.append((new_id, _Action.CREATED, contact, accepted, old_snapshot, new_snapshot, reason))
         events.append(

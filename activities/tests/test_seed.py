@@ -9,9 +9,20 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, Min
+from django.utils import timezone
 
-from activities import scale
-from activities.models import PUBLISHED_STATUSES, Activity, ActivityStatus, Signup, SignupStatus
+from activities import checkin, scale
+from activities.models import (
+    PUBLISHED_STATUSES,
+    Activity,
+    ActivityStatus,
+    Attendance,
+    AttendanceMethod,
+    Signup,
+    SignupStatus,
+)
+from records import rules
+from records.models import FlagKind, RecordEvent, RecordSource, RecordStatus
 from stations.models import Unit
 from stations.paths import root_id
 from volunteers import scale as volunteers_scale
@@ -58,7 +69,14 @@ def rows() -> dict:
             scale_activities().values_list("pk", "status", "accepted_count", "waitlisted_count", "updated_at")
         ),
         "signups": sorted(scale_signups().values_list("pk", "activity_id", "volunteer_id", "status")),
+        "attendance": sorted(
+            scale_attendance().values_list("pk", "signup_id", "record_id", "checked_out_at")
+        ),
     }
+
+
+def scale_attendance():
+    return Attendance.objects.filter(activity__unit__code__startswith=PRESET.code_prefix)
 
 
 def planned() -> set:
@@ -69,6 +87,31 @@ def planned() -> set:
         for code in PRESET.county_codes()
         for activity in scale.plan(PRESET, code)
         for volunteer_id, status, *_times in activity.signups
+    }
+
+
+def planned_attendance() -> set:
+    """(county, start, volunteer, checked in, checked out, hours) of every attendance the plan makes."""
+    return {
+        (code, activity.values[7], entry.volunteer_id, entry.checked_in_at, entry.checked_out_at)
+        + ((entry.record[2],) if entry.record else (None,))
+        for code in PRESET.county_codes()
+        for activity in scale.plan(PRESET, code)
+        for entry in activity.attendance
+    }
+
+
+def written_attendance() -> set:
+    return {
+        (code[: len(PRESET.code_prefix) + 2], started, volunteer_id, checked_in, checked_out, hours)
+        for code, started, volunteer_id, checked_in, checked_out, hours in scale_attendance().values_list(
+            "activity__unit__code",
+            "activity__started_at",
+            "volunteer_id",
+            "checked_in_at",
+            "checked_out_at",
+            "record__hours",
+        )
     }
 
 
@@ -165,6 +208,80 @@ def test_the_tiny_preset_builds_activities_and_sign_ups_that_keep_the_rules():
     assert not days.exists()
 
 
+def test_the_recent_and_running_activities_have_attendance_that_made_the_pending_records():
+    build()
+
+    attendance = list(
+        scale_attendance().select_related("activity", "signup", "record").prefetch_related("record__events")
+    )
+    assert len(attendance) >= 10
+    attended_from = NOW.date() - datetime.timedelta(days=scale._ATTENDED_DAYS)
+    for entry in attendance:
+        activity, signup, record = entry.activity, entry.signup, entry.record
+        entry.validate_constraints()
+        assert signup.activity_id == activity.pk and signup.volunteer_id == entry.volunteer_id
+        assert signup.status == SignupStatus.ACCEPTED
+        assert activity.started_at - datetime.timedelta(minutes=settings.ACTIVITY_CHECKIN_EARLY_MINUTES) <= (
+            entry.checked_in_at
+        )
+        assert entry.checked_in_at < activity.ended_at and entry.checked_in_at <= NOW
+        assert entry.in_method in (AttendanceMethod.QR, AttendanceMethod.ORGANISER)
+        if entry.in_method == AttendanceMethod.QR:
+            assert entry.in_window == checkin.current_window(entry.checked_in_at.timestamp())
+        else:
+            assert entry.in_window is None
+        if activity.status == ActivityStatus.RUNNING:
+            assert entry.checked_out_at is None and record is None and not entry.out_method
+            continue
+        assert activity.status == ActivityStatus.FINISHED
+        assert timezone.localtime(activity.started_at).date() >= attended_from
+        assert entry.checked_out_at <= activity.ended_at + datetime.timedelta(
+            minutes=settings.ACTIVITY_CHECKOUT_GRACE_MINUTES
+        )
+        if entry.missed_checkout:
+            assert entry.out_method == AttendanceMethod.CLOSED
+            assert entry.checked_out_at == activity.ended_at
+        # The pending record the services make: the time inside the activity's window, rounded.
+        started = max(entry.checked_in_at, activity.started_at)
+        ended = min(entry.checked_out_at, activity.ended_at)
+        if record is None:  # a stay that counts no hours makes no record
+            assert ended <= started or rules.hours_between(started, ended) == 0
+            continue
+        assert (record.volunteer_id, record.unit_id, record.team_id, record.content) == (
+            entry.volunteer_id,
+            activity.unit_id,
+            None,
+            activity.title,
+        )
+        assert (record.started_at, record.ended_at, record.hours) == (
+            started,
+            ended,
+            rules.hours_between(started, ended),
+        )
+        assert record.service_date == timezone.localtime(started).date()
+        assert (record.status, record.source, record.decided_at) == (
+            RecordStatus.PENDING,
+            RecordSource.ATTENDANCE,
+            None,
+        )
+        record.validate_constraints()
+        assert record.created_at >= entry.checked_out_at and record.created_at <= NOW
+        actions = [event.action for event in record.events.all()]
+        flags = list(record.flags.values_list("kind", "is_open"))
+        if entry.missed_checkout:
+            assert actions == [RecordEvent.Action.CREATED, RecordEvent.Action.FLAGGED]
+            assert flags == [(FlagKind.MISSED_CHECKOUT, True)]
+        else:
+            assert actions == [RecordEvent.Action.CREATED] and flags == []
+    assert any(entry.activity.status == ActivityStatus.RUNNING for entry in attendance)
+    assert any(entry.record_id for entry in attendance)
+    assert any(entry.missed_checkout for entry in attendance)
+    # Nobody comes twice, and only the accepted come: fewer check-ins than places taken.
+    finished = {entry.activity for entry in attendance if entry.record_id}
+    for activity in finished:
+        assert activity.attendances.count() <= activity.accepted_count
+
+
 def test_a_second_build_adds_nothing():
     build()
     before = rows()
@@ -201,6 +318,7 @@ def test_a_build_cut_short_resumes_after_its_last_batch(monkeypatch):
     assert volunteers_scale.is_complete("tiny")
     assert counts_off() == 0
     assert written() == planned()
+    assert written_attendance() == planned_attendance()
     for code in PRESET.county_codes():  # each county's ids in one run, without a gap or a repeat
         path = Unit.objects.get(code=code).path
         for rows_of_county, total in (

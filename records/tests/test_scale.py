@@ -44,7 +44,10 @@ def build():
 
 
 def scale_records():
-    return ServiceRecord.objects.filter(volunteer__phone__startswith=PRESET.phone_prefix)
+    """The phase's records: not the pending ones the activities phase's attendance makes."""
+    return ServiceRecord.objects.filter(
+        volunteer__phone__startswith=PRESET.phone_prefix, attendance__isnull=True
+    )
 
 
 def count(sql: str) -> int:
