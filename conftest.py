@@ -114,6 +114,12 @@ def _no_registration_checks_from_another_test():
 
 
 @pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    # Tests make rows without the services that drop a cached page; the page cache's own tests turn it on.
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The real hasher costs ~0.3 s a user on purpose; tests make dozens of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from kernel import pagecache
 from kernel.errors import ApplicationError
 from kernel.inbox import notify
 from projects.models import Project, ProjectStatus
@@ -50,6 +51,9 @@ from .models import (
     SignupStatus,
 )
 from .querysets import ACTIVITY_RULE, RUN_RULE
+
+# The public activity list's name in the page cache: what a service changes on a listed activity drops it.
+LIST_PAGE = "activities:list"
 
 logger = logging.getLogger(__name__)
 
@@ -330,6 +334,7 @@ def activity_update(*, actor, activity: Activity, organisers=None, **fields) -> 
             )
         activity.needs_insurance = bool(fields["needs_insurance"])
     activity.save()
+    pagecache.invalidate(LIST_PAGE)
     if organisers is not None:
         users = _check_organisers(organisers, activity.unit)
         if not users:
@@ -383,6 +388,7 @@ def activity_publish(*, actor, activity: Activity) -> Activity:
     activity.status = ActivityStatus.PUBLISHED
     activity.published_at = timezone.now()
     activity.save(update_fields=["status", "published_at", "updated_at"])
+    pagecache.invalidate(LIST_PAGE)
     return activity
 
 
@@ -414,6 +420,7 @@ def activity_cancel(*, actor, activity: Activity, reason: str) -> Activity:
     activity.accepted_count = 0
     activity.waitlisted_count = 0
     activity.save()
+    pagecache.invalidate(LIST_PAGE)
     notify(
         signed_up,
         subject=_("Cancelled: %(title)s") % {"title": activity.title},
@@ -736,10 +743,12 @@ def attendance_scan(*, actor, activity: Activity | int, token: str) -> tuple[Att
 
 
 def _mark_running(activity: Activity) -> None:
-    if activity.status == ActivityStatus.PUBLISHED and timezone.now() >= activity.started_at:
-        Activity.objects.filter(pk=activity.pk, status=ActivityStatus.PUBLISHED).update(
-            status=ActivityStatus.RUNNING
-        )
+    if activity.status != ActivityStatus.PUBLISHED or timezone.now() < activity.started_at:
+        return
+    if Activity.objects.filter(pk=activity.pk, status=ActivityStatus.PUBLISHED).update(
+        status=ActivityStatus.RUNNING
+    ):
+        pagecache.invalidate(LIST_PAGE)
 
 
 def _mark(activity, volunteer_id: int, action: str, *, at, actor, method, late=False) -> str:
@@ -925,6 +934,7 @@ def _finish(activity: Activity) -> int:
     activity.status = ActivityStatus.FINISHED
     activity.finished_at = timezone.now()
     activity.save(update_fields=["status", "finished_at", "updated_at"])
+    pagecache.invalidate(LIST_PAGE)
     return closed
 
 
@@ -949,6 +959,8 @@ def activities_advance(*, now: datetime.datetime | None = None) -> dict:
     started = Activity.objects.filter(
         status=ActivityStatus.PUBLISHED, started_at__lte=now, ended_at__gt=now
     ).update(status=ActivityStatus.RUNNING)
+    if started:
+        pagecache.invalidate(LIST_PAGE)
     finished = 0
     grace = datetime.timedelta(minutes=settings.ACTIVITY_CHECKOUT_GRACE_MINUTES)
     due = Activity.objects.filter(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kernel import inbox
+from kernel import inbox, pagecache
 from kernel.errors import ApplicationError
 from kernel.models import Notification
 from volunteers.models import Volunteer
@@ -56,6 +56,7 @@ COUNT_LIMIT = 1000
 PAGES_AHEAD = 10
 
 
+@pagecache.cached_for_visitors(services.LIST_PAGE)
 def activity_list(request):
     form = ActivityFilterForm(request.GET or None)
     number = _page_number(request.GET.get("page"))

@@ -47,9 +47,10 @@ class Server:
 
 
 @contextmanager
-def gunicorn(database: str, *, workers=2, settings="_bench_settings"):
-    """gunicorn with sync workers on a free loopback port, on `database`, DEBUG off; stopped on the way out,
-    whatever happens (before the database is dropped: its workers hold connections to it)."""
+def gunicorn(database: str, *, workers=2, settings="_bench_settings", env=None):
+    """gunicorn with sync workers on a free loopback port, on `database`, DEBUG off, with `env` added to the
+    environment; stopped on the way out, whatever happens (before the database is dropped: its workers
+    hold connections to it)."""
     port = free_port()
     env = {
         **os.environ,  # SECRET_KEY included: sessions made by the bench must verify in the server
@@ -60,6 +61,7 @@ def gunicorn(database: str, *, workers=2, settings="_bench_settings"):
         # refused Host would be measured instead of the endpoint.
         "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "0",
+        **(env or {}),
     }
     command = [
         sys.executable,

@@ -9,7 +9,9 @@ admin; a rerun finds them. Then, through gunicorn, as bench/api_lists.py does:
   (bench/_bench_urls.py: the same check of `subtree_of`, its prefix match, latest start first, the stored
   columns as `.values()`);
 - signed out, the public page `/activities/` (HTML, its first 50 rows with the filter form and the count)
-  against `/api/bench/public-activities/`: the same selector's first 50 rows as `.values()`, no template.
+  against `/api/bench/public-activities/`: the same selector's first 50 rows as `.values()`, no template;
+  first as served (from the page cache, kernel.pagecache: a visitor without a session), then by a second
+  gunicorn with PUBLIC_PAGE_CACHE_SECONDS=0 (the page made for every request).
 
 It prints requests per second of each side and their ratio (the target is 0.8 or more), and the queries of
 each at 1 and at 50 rows: the endpoint at page_size 1 and 50, the page filtered to an institute and one day
@@ -37,6 +39,7 @@ from api_lists import (
     session_cookie,
 )
 from api_volunteers import print_query_counts
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client, override_settings
@@ -71,7 +74,10 @@ def seeded() -> tuple[Unit, object]:
 
 def page_queries(client, path) -> tuple[int, int]:
     """(queries, rows) of one in-process load of the public page."""
-    with override_settings(ROOT_URLCONF="_bench_urls"), CaptureQueriesContext(connection) as queries:
+    with (
+        override_settings(ROOT_URLCONF="_bench_urls", PUBLIC_PAGE_CACHE_SECONDS=0),
+        CaptureQueriesContext(connection) as queries,
+    ):
         response = client.get(path)
     if response.status_code != 200:
         raise BenchError(f"{path}: HTTP {response.status_code}")
@@ -175,6 +181,7 @@ def main():
     cookie = session_cookie(admin)
     tool = f"wrk -t1 -c{CONNECTIONS}" if wrk_available() else f"Python, {CONNECTIONS} threads"
     print(f"server: gunicorn, 2 sync workers, loopback, DEBUG off; load: {tool}; {os.cpu_count()} CPUs")
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     bad = 0
     with gunicorn(connection.settings_dict["NAME"]) as server:
         try:
@@ -186,7 +193,17 @@ def main():
             bad += pair.bad
             rows = check_public_page(server.port)
             pair = measure_pair(server.port, PUBLIC_PAGE, PUBLIC_BASELINE, "", server_processes(server))
-            report("public activity page (HTML), signed out", pair, rows)
+            report(f"public activity page (HTML), signed out, from the page cache ({cache})", pair, rows)
+            bad += pair.bad
+        except BenchError as error:
+            print(f"error: {error}\n--- gunicorn log ---\n{server.log_tail()}")
+            return 1
+    # The same page made for every request: what a visitor with a session, or the first after a change, waits.
+    with gunicorn(connection.settings_dict["NAME"], env={"PUBLIC_PAGE_CACHE_SECONDS": "0"}) as server:
+        try:
+            rows = check_public_page(server.port)
+            pair = measure_pair(server.port, PUBLIC_PAGE, PUBLIC_BASELINE, "", server_processes(server))
+            report("public activity page (HTML), signed out, page cache off", pair, rows)
             bad += pair.bad
         except BenchError as error:
             print(f"error: {error}\n--- gunicorn log ---\n{server.log_tail()}")
