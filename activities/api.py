@@ -61,7 +61,8 @@ class LatestFirstPagination(CursorPagination):
 
 
 def _own_volunteer(user) -> Volunteer | None:
-    return Volunteer.objects.of_user(user).first()
+    """The caller's volunteer, as signing up and cancelling name it."""
+    return Volunteer.objects.of_user(user).only("id", "user_id").first()
 
 
 def readable_activities(user):
