@@ -1,7 +1,8 @@
 """`seed_scale --preset county` timed on a throwaway PostgreSQL database, and the city preset projected.
 
 Builds the county preset (521 units, 625 teams, 75,000 volunteers with their encrypted ID numbers, domains
-and memberships, 625,000 service records with their audit trail, review flags and the volunteers' totals)
+and memberships, 625,000 service records with their audit trail, review flags and the volunteers' totals,
+6,250 activities with their sign-ups, and the last thirty days' attendance with the records it made)
 and prints the time, the rows per second and the city preset's time projected as eight times the county's
 (the city is eight such counties). With `--city` it then builds the other seven counties in the same
 database and prints the city preset's real time. Nothing is asserted.
