@@ -569,6 +569,7 @@ WITH clash AS (
     SELECT s.id FROM {signup} s JOIN {activity} o ON o.id = s.activity_id
      WHERE s.volunteer_id = %(volunteer)s AND s.status = %(accepted)s AND s.activity_id <> %(activity)s
        AND o.status <> %(cancelled)s AND o.started_at < %(ended_at)s AND o.ended_at > %(started_at)s
+     ORDER BY s.queued_at, s.id
      LIMIT 1
 ), made AS (
     INSERT INTO {signup} (created_at, updated_at, activity_id, volunteer_id, status, queued_at)
@@ -585,11 +586,12 @@ SELECT (SELECT id FROM clash), made.* FROM (SELECT 1) AS one LEFT JOIN made ON t
 
 def _signup_insert(activity_id: int, volunteer_id: int) -> Signup:
     """A first sign-up on PostgreSQL: what the ORM path does in five statements, in two."""
+    quote = connection.ops.quote_name
     tables = {
-        "activity": Activity._meta.db_table,
-        "unit": Unit._meta.db_table,
-        "volunteer": Volunteer._meta.db_table,
-        "signup": Signup._meta.db_table,
+        "activity": quote(Activity._meta.db_table),
+        "unit": quote(Unit._meta.db_table),
+        "volunteer": quote(Volunteer._meta.db_table),
+        "signup": quote(Signup._meta.db_table),
     }
     with connection.cursor() as cursor:
         cursor.execute(_SIGNUP_LOCK.format(**tables), {"activity": activity_id, "volunteer": volunteer_id})
@@ -612,7 +614,7 @@ def _signup_insert(activity_id: int, volunteer_id: int) -> Signup:
         fields = [field.attname for field in Signup._meta.concrete_fields]
         sql = _SIGNUP_INSERT.format(
             **tables,
-            columns=", ".join(Signup._meta.get_field(name).column for name in fields),
+            columns=", ".join(quote(Signup._meta.get_field(name).column) for name in fields),
             counter="accepted_count" if accepted else "waitlisted_count",
         )
         cursor.execute(

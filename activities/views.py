@@ -56,7 +56,23 @@ COUNT_LIMIT = 1000
 PAGES_AHEAD = 10
 
 
-@pagecache.cached_for_visitors(services.LIST_PAGE)
+# The list's pages kept for visitors (kernel.pagecache): the first few of the whole list, where visitors land
+# and crawlers follow "Next". A filtered list, or a page further down, is made for its request.
+CACHED_PAGES = 10
+
+
+def _cached_page(request) -> str | None:
+    """The page's name in the cache: "page=<n>" for one of the first CACHED_PAGES of the unfiltered list,
+    asked for in its plain form; None for any other request."""
+    if set(request.GET) - {"page"} or len(request.GET.getlist("page")) > 1:
+        return None
+    value = request.GET.get("page", "1")
+    if not value.isdigit() or value != str(int(value)) or not 1 <= int(value) <= CACHED_PAGES:
+        return None
+    return f"page={value}"
+
+
+@pagecache.cached_for_visitors(services.LIST_PAGE, _cached_page)
 def activity_list(request):
     form = ActivityFilterForm(request.GET or None)
     number = _page_number(request.GET.get("page"))

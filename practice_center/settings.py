@@ -398,9 +398,9 @@ ACTIVITY_CHECKOUT_GRACE_MINUTES = env_int("ACTIVITY_CHECKOUT_GRACE_MINUTES", 120
 ACTIVITY_QR_SECONDS = env_int("ACTIVITY_QR_SECONDS", 60, minimum=10, maximum=600)
 ACTIVITY_OFFLINE_LATE_MINUTES = env_int("ACTIVITY_OFFLINE_LATE_MINUTES", 2, minimum=0)
 ACTIVITY_REPORT_DAYS = env_int("ACTIVITY_REPORT_DAYS", 3, minimum=0, maximum=90)
-# The public activity list is served from the cache to visitors without a session for this many seconds
-# (0: never); a change an activity's service makes drops it at once, the places a sign-up takes show
-# within this time (kernel.pagecache).
+# The public activity list's first pages are served from the cache to visitors without a session for this
+# many seconds (0: never); a change an activity's service makes drops them at once, the places a sign-up
+# takes show within this time (kernel.pagecache).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 30, minimum=0, maximum=3600)
 ACTIVITY_MAX_DAYS = env_int("ACTIVITY_MAX_DAYS", 14, minimum=1, maximum=366)
 

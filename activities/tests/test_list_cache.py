@@ -8,15 +8,18 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.http import HttpResponse, HttpResponseNotFound
+from django.middleware.csrf import get_token
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from activities import services
+from activities.models import Activity, ActivityStatus, SignupStatus
 from conftest import login
 from kernel import pagecache
 from volunteers.tests.factories import make_volunteer
 
-from .factories import make_activity
+from .factories import at, make_activity, write_activity
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +53,18 @@ def test_a_visitor_gets_the_stored_page_without_a_query(tree, organiser):
     assert first_queries > 0 and second_queries == 0
     response = visitor.get(LIST)
     assert "Cookie" in response["Vary"]
-    # Another query string is another page.
-    assert load(visitor, f"{LIST}?unit={tree.b.pk}")[0] == []
+    # "?page=1" is the same page; the second page is a page of its own.
+    assert load(visitor, f"{LIST}?page=1")[1] == 0
+    assert load(visitor, f"{LIST}?page=2")[1] > 0 and load(visitor, f"{LIST}?page=2")[1] == 0
+
+
+def test_only_the_first_pages_of_the_whole_list_are_stored(tree, organiser):
+    """A filter, a page further down or an invented query string is made for its request: nobody fills
+    the cache (or pushes other keys out of it) by asking for new addresses."""
+    make_activity(tree.a1, organisers=[organiser])
+    visitor = Client()
+    for query in (f"unit={tree.b.pk}", "open=on", "page=11", "page=01", "page=x", "page=1&page=2", "x=1"):
+        assert load(visitor, f"{LIST}?{query}")[1] > 0 and load(visitor, f"{LIST}?{query}")[1] > 0, query
 
 
 def test_a_published_changed_cancelled_or_finished_activity_shows_at_once(tree, organiser):
@@ -137,3 +150,82 @@ def test_a_visitor_with_a_message_waiting_gets_their_own_page(tree, organiser):
     visitor.cookies["messages"] = "a message waiting"
 
     assert load(visitor)[1] > 0 and load(visitor)[1] > 0
+
+
+def test_an_activity_the_beat_starts_or_finishes_shows_at_once(tree, organiser):
+    started = write_activity(tree.a1, start=at(-1), hours=3, status=ActivityStatus.PUBLISHED)
+    visitor = Client()
+    assert 'status-published">' in load(visitor)[2]
+
+    assert services.activities_advance() == {"running": 1, "finished": 0}
+    assert 'status-running">' in load(visitor)[2]
+
+    Activity.objects.filter(pk=started.pk).update(
+        started_at=at(-8), ended_at=at(-5), signup_opens_at=at(-50), signup_closes_at=at(-8)
+    )
+    pagecache.invalidate(services.LIST_PAGE)
+    assert 'status-running">' in load(visitor)[2]
+    assert services.activities_advance() == {"running": 0, "finished": 1}
+    assert 'status-finished">' in load(visitor)[2]
+
+
+def test_a_check_in_that_starts_the_activity_shows_it_running(tree, crew, organiser):
+    activity = write_activity(tree.a1, start=at(-0.5), hours=3, status=ActivityStatus.PUBLISHED)
+    activity.organiser_links.create(user=organiser)
+    activity.signups.create(volunteer=crew.volunteer, status=SignupStatus.ACCEPTED, queued_at=at(-50))
+    visitor = Client()
+    assert 'status-published">' in load(visitor)[2]
+
+    services.attendance_mark(actor=organiser, activity=activity, volunteer=crew.volunteer, action="in")
+
+    assert 'status-running">' in load(visitor)[2]
+
+
+# --- What is stored ----------------------------------------------------------------------------------
+
+
+def _counting_view(make):
+    calls = []
+
+    def view(request):
+        calls.append(request)
+        return make(request)
+
+    return pagecache.cached_for_visitors("test", lambda request: "page=1")(view), calls
+
+
+def _get(view):
+    request = RequestFactory().get("/")
+    request.LANGUAGE_CODE = "zh-hans"
+    return view(request)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda request: HttpResponse(get_token(request)), id="uses a CSRF token"),
+        pytest.param(lambda request: HttpResponseNotFound("no"), id="not a 200"),
+        pytest.param(
+            lambda request: _with_cookie(HttpResponse("hello")),
+            id="sets a cookie",
+        ),
+    ],
+)
+def test_a_page_for_one_visitor_is_not_stored(make):
+    pagecache.invalidate("test")
+    view, calls = _counting_view(make)
+    _get(view)
+    _get(view)
+    assert len(calls) == 2
+
+
+def test_a_plain_page_is_stored(settings):
+    pagecache.invalidate("test")
+    view, calls = _counting_view(lambda request: HttpResponse("hello"))
+    assert _get(view).content == _get(view).content == b"hello"
+    assert len(calls) == 1
+
+
+def _with_cookie(response):
+    response.set_cookie("seen", "1")
+    return response

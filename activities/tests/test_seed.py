@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, Min
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from activities import checkin, scale
 from activities.models import (
@@ -22,7 +24,8 @@ from activities.models import (
     SignupStatus,
 )
 from records import rules
-from records.models import FlagKind, RecordEvent, RecordSource, RecordStatus
+from records import services as records_services
+from records.models import FlagKind, RecordEvent, RecordSource, RecordStatus, ServiceRecord
 from stations.models import Unit
 from stations.paths import root_id
 from volunteers import scale as volunteers_scale
@@ -216,6 +219,7 @@ def test_the_recent_and_running_activities_have_attendance_that_made_the_pending
     )
     assert len(attendance) >= 10
     attended_from = NOW.date() - datetime.timedelta(days=scale._ATTENDED_DAYS)
+    system = gettext("system")
     for entry in attendance:
         activity, signup, record = entry.activity, entry.signup, entry.record
         entry.validate_constraints()
@@ -266,13 +270,19 @@ def test_the_recent_and_running_activities_have_attendance_that_made_the_pending
         )
         record.validate_constraints()
         assert record.created_at >= entry.checked_out_at and record.created_at <= NOW
-        actions = [event.action for event in record.events.all()]
-        flags = list(record.flags.values_list("kind", "is_open"))
+        # The trail and the flag as records.services writes them for a record made by nobody.
+        events = [(e.action, e.actor_name, e.before, e.after, e.note) for e in record.events.all()]
+        created = (RecordEvent.Action.CREATED, system, {}, records_services.snapshot(record), "")
+        flags = list(record.flags.values_list("kind", "detail", "is_open"))
         if entry.missed_checkout:
-            assert actions == [RecordEvent.Action.CREATED, RecordEvent.Action.FLAGGED]
-            assert flags == [(FlagKind.MISSED_CHECKOUT, True)]
+            flagged = (RecordEvent.Action.FLAGGED, system, {}, {}, str(FlagKind.MISSED_CHECKOUT.label))
+            assert events == [created, flagged]
+            detail = gettext("No check-out: closed at the end of the activity (%(at)s).") % {
+                "at": date_format(timezone.localtime(activity.ended_at), "Y-m-d H:i")
+            }
+            assert flags == [(FlagKind.MISSED_CHECKOUT, detail, True)]
         else:
-            assert actions == [RecordEvent.Action.CREATED] and flags == []
+            assert events == [created] and flags == []
     assert any(entry.activity.status == ActivityStatus.RUNNING for entry in attendance)
     assert any(entry.record_id for entry in attendance)
     assert any(entry.missed_checkout for entry in attendance)
@@ -291,16 +301,19 @@ def test_a_second_build_adds_nothing():
     assert result.added["activities"] == 0 and rows() == before
 
 
-def test_a_build_cut_short_resumes_after_its_last_batch(monkeypatch):
-    """The first county's activities stop after their first batch (each batch is committed, then the bar
-    moves): what is there holds its counts, and the next build adds exactly the rest, as planned."""
+@pytest.mark.parametrize("cut_after", ["the first batch", "the first batch with attendance"])
+def test_a_build_cut_short_resumes_after_its_last_batch(monkeypatch, cut_after):
+    """The first county's activities stop after a batch (each batch is committed, then the bar moves):
+    their first, or the first that holds attendance and its records. What is there holds its counts, and
+    the next build adds exactly the rest, as planned."""
     add, batches = volunteers_scale.ProgressBar.add, []
 
     def add_then_stop(bar, added):
         add(bar, added)
         if bar.label == "activities":
             batches.append(added)
-            raise Cut
+            if cut_after == "the first batch" or scale_attendance().filter(record__isnull=False).exists():
+                raise Cut
 
     monkeypatch.setattr(volunteers_scale.ProgressBar, "add", add_then_stop)
     with pytest.raises(Cut):
@@ -308,8 +321,10 @@ def test_a_build_cut_short_resumes_after_its_last_batch(monkeypatch):
     monkeypatch.setattr(volunteers_scale.ProgressBar, "add", add)
     per_county = scale.activities_total(PRESET)
     cut = scale_activities().count()
-    assert 0 < cut == batches[0] < per_county
+    assert 0 < cut == sum(batches) < per_county
     assert scale_signups().exists() and counts_off() == 0
+    if cut_after == "the first batch with attendance":
+        assert scale_attendance().filter(record__isnull=False).exists()
     assert not volunteers_scale.is_complete("tiny")
 
     result = build()
@@ -324,6 +339,9 @@ def test_a_build_cut_short_resumes_after_its_last_batch(monkeypatch):
         for rows_of_county, total in (
             (scale_activities().filter(unit__path__startswith=path), per_county),
             (scale_signups().filter(activity__unit__path__startswith=path), None),
+            (ServiceRecord.objects.filter(attendance__activity__unit__path__startswith=path), None),
         ):
             bounds = rows_of_county.aggregate(first=Min("pk"), last=Max("pk"), n=Count("pk"))
-            assert bounds["last"] - bounds["first"] + 1 == bounds["n"] == (total or bounds["n"])
+            assert bounds["n"] and bounds["last"] - bounds["first"] + 1 == bounds["n"] == (
+                total or bounds["n"]
+            )
