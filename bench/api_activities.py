@@ -134,18 +134,7 @@ def explain_public() -> None:
 
 
 def report(name, pair, rows) -> None:
-    cpu = (
-        f"; server CPU a request {pair.real_cpu_ms:.1f} / {pair.base_cpu_ms:.1f} ms "
-        f"(ratio {pair.cpu_ratio:.2f})"
-        if pair.cpu_ratio
-        else ""
-    )
-    print(
-        f"{name}, {rows} rows: {pair.real.requests_per_second:.0f} req/s, "
-        f"baseline {pair.base.requests_per_second:.0f} req/s, ratio {pair.ratio:.2f} "
-        f"(target ≥ {TARGET}: {'yes' if pair.ratio >= TARGET else 'no'}); "
-        f"p99 {pair.real.p99_ms:.1f} / {pair.base.p99_ms:.1f} ms{cpu}; spread {pair.spread:.0%}"
-    )
+    print(f"{name}, {rows} rows: {pair.summary(TARGET)}")
 
 
 def main():

@@ -175,6 +175,21 @@ class Pair:
     def cpu_ratio(self) -> float | None:
         return self.base_cpu_ms / self.real_cpu_ms if self.real_cpu_ms and self.base_cpu_ms else None
 
+    def summary(self, target: float) -> str:
+        """The pair in one line: both sides' requests per second, their ratio against `target`, p99, the
+        server's CPU a request and the spread of the runs."""
+        cpu = (
+            f"; server CPU a request {self.real_cpu_ms:.1f} / {self.base_cpu_ms:.1f} ms "
+            f"(ratio {self.cpu_ratio:.2f})"
+            if self.cpu_ratio
+            else ""
+        )
+        return (
+            f"{self.real.requests_per_second:.0f} req/s, baseline {self.base.requests_per_second:.0f} req/s, "
+            f"ratio {self.ratio:.2f} (target ≥ {target}: {'yes' if self.ratio >= target else 'no'}); "
+            f"p99 {self.real.p99_ms:.1f} / {self.base.p99_ms:.1f} ms{cpu}; spread {self.spread:.0%}"
+        )
+
 
 def measure_pair(port, real, baseline, cookie, watch) -> Pair:
     for path in (real, baseline):  # warm both workers: imports, URL resolvers, database connections

@@ -136,19 +136,7 @@ def main():
         except BenchError as error:
             print(f"error: {error}\n--- gunicorn log ---\n{server.log_tail()}")
             return 1
-    cpu = (
-        f"; server CPU a request {pair.real_cpu_ms:.1f} / {pair.base_cpu_ms:.1f} ms "
-        f"(ratio {pair.cpu_ratio:.2f})"
-        if pair.cpu_ratio
-        else ""
-    )
-    print(
-        f"service records, institute admin, subtree_of, {rows} rows: "
-        f"{pair.real.requests_per_second:.0f} req/s, "
-        f"baseline {pair.base.requests_per_second:.0f} req/s, ratio {pair.ratio:.2f} "
-        f"(target ≥ {TARGET}: {'yes' if pair.ratio >= TARGET else 'no'}); "
-        f"p99 {pair.real.p99_ms:.1f} / {pair.base.p99_ms:.1f} ms{cpu}; spread {pair.spread:.0%}"
-    )
+    print(f"service records, institute admin, subtree_of, {rows} rows: {pair.summary(TARGET)}")
     if fields:
         print(f"fields: {fields}")
     if pair.bad:

@@ -229,18 +229,7 @@ def main():
             except BenchError as error:
                 print(f"error: {error}\n--- gunicorn log ---\n{server.log_tail()}")
                 return 1
-        cpu = (
-            f"; server CPU a request {pair.real_cpu_ms:.1f} / {pair.base_cpu_ms:.1f} ms (ratio "
-            f"{pair.cpu_ratio:.2f})"
-            if pair.cpu_ratio
-            else ""
-        )
-        print(
-            f"volunteers, institute admin, {rows} rows: {pair.real.requests_per_second:.0f} req/s, "
-            f"baseline {pair.base.requests_per_second:.0f} req/s, ratio {pair.ratio:.2f} "
-            f"(target ≥ {TARGET}: {'yes' if pair.ratio >= TARGET else 'no'}); "
-            f"p99 {pair.real.p99_ms:.1f} / {pair.base.p99_ms:.1f} ms{cpu}; spread {pair.spread:.0%}"
-        )
+        print(f"volunteers, institute admin, {rows} rows: {pair.summary(TARGET)}")
         if fields:
             print(f"fields: {fields}")
         if pair.bad:
