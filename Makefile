@@ -32,8 +32,11 @@ run: install
 	    --logfile=var/celery/worker.log & \
 	  DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
 
+# The suite runs on two worker processes (pytest-xdist), each with databases of its own.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The part of the suite that must also pass on the embedded default (SQLite, filesystem broker).
 test-smoke: install
