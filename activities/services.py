@@ -445,18 +445,24 @@ def _lock_volunteer(volunteer_id: int) -> Volunteer:
     )
 
 
-def _clash(volunteer_id: int, activity: Activity) -> Signup | None:
-    """The volunteer's accepted sign-up for another activity that overlaps `activity` in time. The
-    check runs on every sign-up and nearly always finds none: it reads ids, and the row only then."""
-    found = (
+def _clashing(volunteer_id: int, activity: Activity):
+    """The ids of the volunteer's accepted sign-ups for other activities that overlap `activity` in time,
+    the first queued first: the one rule of a clash, read by _clash and inside _signup_insert."""
+    return (
         Signup.objects.accepted()
         .filter(volunteer_id=volunteer_id)
         .exclude(activity_id=activity.pk)
         .exclude(activity__status=ActivityStatus.CANCELLED)
         .filter(activity__started_at__lt=activity.ended_at, activity__ended_at__gt=activity.started_at)
+        .order_by("queued_at", "id")
         .values_list("pk", flat=True)
-        .first()
     )
+
+
+def _clash(volunteer_id: int, activity: Activity) -> Signup | None:
+    """The volunteer's first clashing sign-up. The check runs on every sign-up and nearly always finds
+    none: it reads ids, and the row only then."""
+    found = _clashing(volunteer_id, activity).first()
     return None if found is None else Signup.objects.select_related("activity").get(pk=found)
 
 
@@ -562,25 +568,19 @@ SELECT a.status, a.signup_opens_at, a.signup_closes_at, a.capacity, a.accepted_c
  WHERE a.id = %(activity)s AND v.id = %(volunteer)s
    FOR UPDATE OF a, v
 """
-# Under those locks, in one statement (a snapshot taken after them): the volunteer's clashing accepted
-# sign-up, as _clash reads it; if none, the sign-up and its count.
+# Under those locks, in one statement (a snapshot taken after them): the volunteer's first clashing
+# sign-up (_clashing's query); if none, the sign-up and its count.
 _SIGNUP_INSERT = """
-WITH clash AS (
-    SELECT s.id FROM {signup} s JOIN {activity} o ON o.id = s.activity_id
-     WHERE s.volunteer_id = %(volunteer)s AND s.status = %(accepted)s AND s.activity_id <> %(activity)s
-       AND o.status <> %(cancelled)s AND o.started_at < %(ended_at)s AND o.ended_at > %(started_at)s
-     ORDER BY s.queued_at, s.id
-     LIMIT 1
-), made AS (
+WITH clash AS ({clash}), made AS (
     INSERT INTO {signup} (created_at, updated_at, activity_id, volunteer_id, status, queued_at)
-    SELECT %(now)s, %(now)s, %(activity)s, %(volunteer)s, %(status)s, %(now)s
+    SELECT %s, %s, %s, %s, %s, %s
      WHERE NOT EXISTS (SELECT 1 FROM clash)
     RETURNING {columns}
 ), counted AS (
     UPDATE {activity} SET {counter} = {counter} + 1
-     WHERE id = %(activity)s AND EXISTS (SELECT 1 FROM made)
+     WHERE id = %s AND EXISTS (SELECT 1 FROM made)
 )
-SELECT (SELECT id FROM clash), made.* FROM (SELECT 1) AS one LEFT JOIN made ON true
+SELECT (SELECT * FROM clash), made.* FROM (SELECT 1) AS one LEFT JOIN made ON true
 """
 
 
@@ -612,24 +612,15 @@ def _signup_insert(activity_id: int, volunteer_id: int) -> Signup:
         _check_signup(activity, path, volunteer_status, home)
         accepted = accepted_count < capacity
         fields = [field.attname for field in Signup._meta.concrete_fields]
+        clash, clash_params = _clashing(volunteer_id, activity)[:1].query.sql_with_params()
         sql = _SIGNUP_INSERT.format(
             **tables,
+            clash=clash,
             columns=", ".join(quote(Signup._meta.get_field(name).column) for name in fields),
             counter="accepted_count" if accepted else "waitlisted_count",
         )
-        cursor.execute(
-            sql,
-            {
-                "activity": activity_id,
-                "volunteer": volunteer_id,
-                "accepted": SignupStatus.ACCEPTED,
-                "cancelled": ActivityStatus.CANCELLED,
-                "started_at": started,
-                "ended_at": ended,
-                "now": timezone.now(),
-                "status": SignupStatus.ACCEPTED if accepted else SignupStatus.WAITLISTED,
-            },
-        )
+        now, status = timezone.now(), SignupStatus.ACCEPTED if accepted else SignupStatus.WAITLISTED
+        cursor.execute(sql, (*clash_params, now, now, activity_id, volunteer_id, status, now, activity_id))
         clash_id, *made = cursor.fetchone()
     if clash_id is not None:
         other = Signup.objects.select_related("activity").get(pk=clash_id)

@@ -67,9 +67,8 @@ def _cached_page(request) -> str | None:
     if set(request.GET) - {"page"} or len(request.GET.getlist("page")) > 1:
         return None
     value = request.GET.get("page", "1")
-    if not value.isdigit() or value != str(int(value)) or not 1 <= int(value) <= CACHED_PAGES:
-        return None
-    return f"page={value}"
+    number = _page_number(value)
+    return f"page={number}" if value == str(number) and number <= CACHED_PAGES else None
 
 
 @pagecache.cached_for_visitors(services.LIST_PAGE, _cached_page)
