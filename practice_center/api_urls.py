@@ -37,6 +37,9 @@ router.register("key-project-lists", KeyProjectListViewSet, basename="key-projec
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("signups", SignupViewSet, basename="signup")
 router.register("attendance", AttendanceViewSet, basename="attendance")
+# Activity reports and photos (activities.api).
+# Residents' requests (residents.api).
+# Awards (awards.api).
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),

@@ -157,6 +157,8 @@ INSTALLED_APPS = [
     "records",
     "projects",
     "activities",
+    "residents",
+    "awards",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,8 @@ urlpatterns = [
     path("records/", include("records.urls")),
     path("activities/", include("activities.urls")),
     path("projects/", include("projects.urls")),
+    path("requests/", include("residents.urls")),
+    path("honours/", include("awards.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # "Forgotten your password?": the admin's login page links to it once admin_password_reset resolves.
     path("admin/password_reset/", auth_views.PasswordResetView.as_view(), name="admin_password_reset"),

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AwardsConfig(AppConfig):
+    """Awards by year and kind to volunteers, teams, projects and units, and the public honour rolls."""
+
+    name = "awards"
+    verbose_name = _("Awards")

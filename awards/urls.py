@@ -1,0 +1,5 @@
+"""awards pages."""
+
+app_name = "awards"
+
+urlpatterns: list = []

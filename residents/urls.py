@@ -1,0 +1,5 @@
+"""residents pages."""
+
+app_name = "residents"
+
+urlpatterns: list = []
