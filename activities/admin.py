@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +29,7 @@ from kernel.validators import is_id
 from records.admin_forms import NoteForm
 from records.certificates import mask_name
 from stations.admin import InstituteFilter
-from stations.admin_scoping import DomainFilter, ScopedModelAdmin, run_each
+from stations.admin_scoping import DomainFilter, ScopedInline, ScopedModelAdmin, run_each
 from stations.models import Platform, Unit
 from stations.people import people_prefetch, person_label
 from stations.scoping import scope_for
@@ -41,13 +41,14 @@ from .capabilities import Capability
 from .models import (
     Activity,
     ActivityReport,
+    ActivityReportPhoto,
     ActivityStatus,
     Attendance,
     OfflineEntry,
     Signup,
     SignupStatus,
 )
-from .querysets import RUN_RULE
+from .querysets import ACTIVITY_RULE, RUN_RULE
 
 NOTE_TEMPLATE = "admin/records/note_action.html"
 
@@ -115,6 +116,21 @@ class ActivitiesAdminBase(ScopedModelAdmin):
 
 
 # --- List filters -----------------------------------------------------------------------------------------
+
+
+class PublishedFilter(admin.SimpleListFilter):
+    title = _("published as news")
+    parameter_name = "published"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Published")), ("no", _("Not published"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.published()
+        if self.value() == "no":
+            return queryset.unpublished()
+        return queryset
 
 
 class ActivityFilter(admin.SimpleListFilter):
@@ -654,19 +670,66 @@ class OfflineEntryAdmin(_ReadOnlyAdmin):
 # --- Reports ----------------------------------------------------------------------------------------------
 
 
+def _photo_preview(photo, width: int = 120):
+    if not photo.image:
+        return "-"
+    shown = photo.thumbnail or photo.image  # the small file where there is one
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" width="{}" loading="lazy"></a>',
+        photo.image.url,
+        shown.url,
+        photo.caption,
+        width,
+    )
+
+
+class ActivityReportPhotoInline(ScopedInline, admin.TabularInline):
+    """The report's photos as thumbnails, their captions and order; new ones come through the form's
+    photo field, several at once, and each through the one image intake. Changes go through the
+    services (report_photo_update, report_photo_remove)."""
+
+    model = ActivityReportPhoto
+    fields = ("preview", "caption", "position", "size")
+    readonly_fields = ("preview", "size")
+    extra = 0
+    verbose_name_plural = _("photos")
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj):
+        return _photo_preview(obj)
+
+    @admin.display(description=_("size"))
+    def size(self, obj):
+        return f"{obj.width}×{obj.height}" if obj.width and obj.height else "-"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ActivityReport)
 class ActivityReportAdmin(ActivitiesAdminBase):
     form = ActivityReportAdminForm
-    list_display = ("activity_link", "unit_short", "people_served", "submitted_by_label", "updated_at")
-    list_filter = (InstituteFilter,)
+    inlines = (ActivityReportPhotoInline,)
+    list_display = (
+        "activity_link",
+        "unit_short",
+        "people_served",
+        "photo_count",
+        "published_flag",
+        "submitted_by_label",
+        "updated_at",
+    )
+    list_filter = (PublishedFilter, InstituteFilter)
     search_fields = ("activity__title",)
     ordering = ("-created_at", "-id")
+    actions = ("publish", "unpublish")
 
     def scoped_queryset(self, request):
         return (
             super()
             .scoped_queryset(request)
             .select_related("activity__unit", "submitted_by")
+            .annotate(photo_total=Count("photos"))
             .prefetch_related(people_prefetch("submitted_by"))
         )
 
@@ -679,19 +742,48 @@ class ActivityReportAdmin(ActivitiesAdminBase):
     def unit_short(self, obj):
         return obj.activity.unit.short_name
 
+    @admin.display(description=_("photos"), ordering="photo_total")
+    def photo_count(self, obj):
+        return getattr(obj, "photo_total", "-")
+
+    @admin.display(description=_("published as news"), boolean=True, ordering="published_at")
+    def published_flag(self, obj):
+        return obj.published_at is not None
+
     @admin.display(description=_("submitted by"))
     def submitted_by_label(self, obj):
         return person_label(obj.submitted_by) or "-"
 
+    @admin.display(description=_("published by"))
+    def published_by_label(self, obj):
+        return person_label(obj.published_by) or "-"
+
     def get_fields(self, request, obj=None):
         fields = ("activity", "text", "people_served")
-        return fields if obj is None else (*fields, "submitted_by_label")
+        if obj is None:
+            return (*fields, "add_photos", "kept_photos")
+        shown = (*fields, "submitted_by_label", "published_at", "published_by_label")
+        if self.has_change_permission(request, obj):
+            shown = (*shown, "add_photos", "kept_photos")
+        return shown
 
     def get_readonly_fields(self, request, obj=None):
-        return ("activity", "submitted_by_label") if obj is not None else ()
+        if obj is None:
+            return ()
+        return ("activity", "submitted_by_label", "published_at", "published_by_label")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"photo_owner": request.user})
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
 
     def get_actions(self, request):
-        return {}
+        # Publishing is the staff's (ACTIVITIES_CHANGE), not every organiser's.
+        if not ACTIVITY_RULE.can_change(request.user):
+            return {}
+        return super(ActivitiesAdminBase, self).get_actions(request)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "activity":
@@ -710,8 +802,81 @@ class ActivityReportAdmin(ActivitiesAdminBase):
             activity=activity,
             text=form.cleaned_data["text"],
             people_served=form.cleaned_data["people_served"],
+            photos=form.cleaned_data.get("add_photos") or [],
         )
         self.adopt(obj, report)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ActivityReportPhoto:
+            actor = request.user
+            for row in formset.initial_forms:
+                photo = row.instance
+                if row.cleaned_data.get("DELETE"):
+                    services.report_photo_remove(actor=actor, photo=photo.pk)
+                elif row.has_changed():
+                    services.report_photo_update(
+                        actor=actor,
+                        photo=photo.pk,
+                        caption=row.cleaned_data.get("caption", photo.caption),
+                        position=row.cleaned_data.get("position", photo.position),
+                    )
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    # --- The actions -------------------------------------------------------------------------------
+
+    @admin.action(description=_("Publish the selected reports as news"))
+    def publish(self, request, queryset):
+        actor = request.user
+        run_each(
+            request,
+            list(queryset.select_related("activity")),
+            lambda report: services.report_publish(actor=actor, report=report.pk),
+            done=gettext("%(count)d reports published."),
+        )
+
+    @admin.action(description=_("Take the selected reports off the public pages"))
+    def unpublish(self, request, queryset):
+        actor = request.user
+        run_each(
+            request,
+            list(queryset.select_related("activity")),
+            lambda report: services.report_unpublish(actor=actor, report=report.pk),
+            done=gettext("%(count)d reports taken off the public pages."),
+        )
+
+
+@admin.register(ActivityReportPhoto)
+class ActivityReportPhotoAdmin(ActivitiesAdminBase):
+    """Every report photo of the activities the user runs, as thumbnails: read only (they are changed on
+    their report's page)."""
+
+    list_display = ("preview", "report_link", "caption", "position", "created_at")
+    list_filter = (InstituteFilter,)
+    search_fields = ("report__activity__title", "caption")
+    ordering = ("-id",)
+    fields = ("preview", "report_link", "caption", "position", "width", "height")
+    readonly_fields = fields
+
+    def scoped_queryset(self, request):
+        return super().scoped_queryset(request).select_related("report__activity")
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj):
+        return _photo_preview(obj, width=80)
+
+    @admin.display(description=_("report"))
+    def report_link(self, obj):
+        url = reverse("admin:activities_activityreport_change", args=[obj.report_id])
+        return format_html('<a href="{}">{}</a>', url, obj.report.activity)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
 
 
 # Not registered: ActivityOrganiser (chosen on the activity's form, written by its services).

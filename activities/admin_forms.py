@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from kernel.forms import KeptPhotosFormMixin
 from stations.admin_scoping import ScopedAdminForm
 from stations.people import real_name
 
@@ -28,6 +29,7 @@ ACTIVITY_FIELDS = (
     "latitude",
     "needs_insurance",
     "insurance_note",
+    "report_days",
 )
 
 
@@ -69,6 +71,10 @@ class ActivityAdminForm(ScopedAdminForm):
         for name in ("signup_opens_at", "signup_closes_at"):
             if name in self.fields and self.instance.pk is None:
                 self.fields[name].required = False
+        if "report_days" in self.fields:
+            # Left empty, the activity takes settings.ACTIVITY_REPORT_DAYS (activities.services).
+            self.fields["report_days"].required = False
+            self.fields["report_days"].help_text = _("Leave empty for the county's usual number of days.")
         if "signup_opens_at" in self.fields and self.instance.pk is None:
             self.fields["signup_opens_at"].help_text = _("Leave empty to open sign-up now.")
             self.fields["signup_closes_at"].help_text = _("Leave empty to close sign-up at the start.")
@@ -79,7 +85,7 @@ class ActivityAdminForm(ScopedAdminForm):
             )
 
 
-class ActivityReportAdminForm(ScopedAdminForm):
+class ActivityReportAdminForm(KeptPhotosFormMixin, ScopedAdminForm):
     class Meta:
         model = ActivityReport
         fields = ("activity", "text", "people_served")

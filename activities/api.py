@@ -33,10 +33,12 @@ from stations.scoping import scope_for
 from volunteers.models import Volunteer
 
 from . import services
-from .filters import ActivityFilter, AttendanceFilter, SignupFilter
+from .filters import ActivityFilter, ActivityReportFilter, AttendanceFilter, SignupFilter
 from .models import (
     Activity,
     ActivityOrganiser,
+    ActivityReport,
+    ActivityReportPhoto,
     ActivityStatus,
     Attendance,
     AttendanceMethod,
@@ -48,10 +50,13 @@ from .serializers import (
     ActivityCancelSerializer,
     ActivityCreateSerializer,
     ActivityDetailSerializer,
+    ActivityReportSerializer,
     ActivitySerializer,
     AttendanceSerializer,
     InsuranceSerializer,
     MySignupSerializer,
+    ReportPhotoRemoveSerializer,
+    ReportPhotoUploadSerializer,
     SignupSerializer,
 )
 
@@ -428,3 +433,106 @@ class AttendanceViewSet(ScopedReadOnlyViewSet):
             item["location_shared"] = item["location_shared"] is not None
 
         return shared
+
+
+# --- Reports -------------------------------------------------------------------------------------------
+
+
+def _file_url(name: str) -> str | None:
+    from django.core.files.storage import default_storage
+
+    return default_storage.url(name) if name else None
+
+
+class ActivityReportViewSet(Writes, ScopedReadOnlyViewSet):
+    """Activity reports (图文资料) of the activities the caller runs (their units' staff, the activity's
+    organisers), newest first, with their photos and thumbnails; `published=true|false` for the news
+    published or not. The staff of the activity's unit or above publish and unpublish one; whoever runs
+    the activity adds and removes photos (each through the one image intake)."""
+
+    model = ActivityReport
+    serializer_class = ActivityReportSerializer
+    filterset_class = ActivityReportFilter
+    pagination_class = NewestFirstPagination
+    filter_backends = (FilterBackend,)
+    values_fields = {
+        "id": "id",
+        "activity": "activity_id",
+        "activity_title": "activity__title",
+        "unit": "activity__unit_id",
+        "unit_name": "activity__unit__name",
+        "activity_ended_at": "activity__ended_at",
+        "text": "text",
+        "people_served": "people_served",
+        "published": "published_at",
+        "published_at": "published_at",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+    }
+    converters = {
+        key: json_datetime for key in ("activity_ended_at", "published_at", "created_at", "updated_at")
+    }
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-id")
+
+    def build_rows(self, rows) -> list[dict]:
+        items = super().build_rows(rows)
+        # The photos of the whole page in one query, however many reports and photos it holds.
+        photos: dict[int, list] = {item["id"]: [] for item in items}
+        for photo in (
+            ActivityReportPhoto.objects.filter(report_id__in=list(photos))
+            .order_by("position", "id")
+            .values("id", "report_id", "image", "thumbnail", "width", "height", "caption", "position")
+        ):
+            photos[photo.pop("report_id")].append(
+                {**photo, "image": _file_url(photo["image"]), "thumbnail": _file_url(photo["thumbnail"])}
+            )
+        for item in items:
+            item["published"] = item["published"] is not None
+            item["photos"] = photos[item["id"]]
+        return items
+
+    @extend_schema(request=None, responses=with_error_responses({200: ActivityReportSerializer}))
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Show the report as news on the public pages (staff of the activity's unit or above)."""
+        report = self.listed(pk)
+        services.report_publish(actor=request.user, report=report.pk)
+        return Response(self.row(report.pk))
+
+    @extend_schema(request=None, responses=with_error_responses({200: ActivityReportSerializer}))
+    @action(detail=True, methods=["post"])
+    def unpublish(self, request, pk=None):
+        """Take the report off the public pages (staff of the activity's unit or above)."""
+        report = self.listed(pk)
+        services.report_unpublish(actor=request.user, report=report.pk)
+        return Response(self.row(report.pk))
+
+    @extend_schema(
+        request={"multipart/form-data": ReportPhotoUploadSerializer},
+        responses=with_error_responses({200: ActivityReportSerializer}),
+    )
+    @action(detail=True, methods=["post"], url_path="photos")
+    def add_photo(self, request, pk=None):
+        """Add a photo (multipart `image`, optional `caption`): checked and cleaned by the image intake,
+        which refuses anything but a real JPEG, PNG or WebP within its pixel limit."""
+        report = self.listed(pk)
+        data = self.read_input(ReportPhotoUploadSerializer)
+        services.report_photo_add(
+            actor=request.user, report=report.pk, image=data["image"], caption=data["caption"]
+        )
+        return Response(self.row(report.pk))
+
+    @extend_schema(
+        request=ReportPhotoRemoveSerializer, responses=with_error_responses({200: ActivityReportSerializer})
+    )
+    @action(detail=True, methods=["post"], url_path="remove-photo")
+    def remove_photo(self, request, pk=None):
+        """Remove one of the report's photos."""
+        report = self.listed(pk)
+        data = self.read_input(ReportPhotoRemoveSerializer)
+        if not ActivityReportPhoto.objects.filter(pk=data["photo"], report_id=report.pk).exists():
+            raise ApplicationError(gettext("There is no such photo."), field="photo")
+        services.report_photo_remove(actor=request.user, photo=data["photo"])
+        return Response(self.row(report.pk))

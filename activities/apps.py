@@ -26,5 +26,6 @@ class ActivitiesConfig(AppConfig):
             show=lambda request: workbench._runs_anything(request.user),
             order=45,
         )
-        # The activities and sign-ups of seed_scale's data set: a phase after the service records'.
-        from . import scale  # noqa: F401
+        # The activities and sign-ups of seed_scale's data set: a phase after the service records'; then
+        # their reports (图文资料) with photo rows, a phase after the activities' (imported in this order).
+        from . import scale, scale_reports  # noqa: F401

@@ -7,16 +7,24 @@ QR code. Past activities are written as they stood (sign-up can no longer be ope
 attendance taken as the organiser's roster would have sent it, and then finished by the beat's own pass:
 check-outs make pending service records in the leader's queue, and a missed check-out is flagged.
 
-An activity is found by its unit and title before anything is made, so a second run adds nothing.
+The two older past activities get their report (图文资料) with photos drawn here (gradients with a
+caption, through the one image intake like any upload): the oldest published as news, the next not yet;
+the latest is left without one, so the workbench shows a report overdue.
+
+An activity is found by its unit and title before anything is made, and a report by its activity, so a
+second run adds nothing.
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 import uuid
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from projects.models import Project
 from records.demo_data import LEADER_PHONE, STATION_CODE, TEAM_NAME, VOLUNTEER_PHONE
@@ -24,7 +32,7 @@ from stations.models import Platform, Unit
 from volunteers.models import MembershipStatus, Volunteer
 
 from . import services
-from .models import Activity, ActivityStatus, Signup, SignupStatus
+from .models import Activity, ActivityReport, ActivityStatus, Signup, SignupStatus
 
 # (title, days from today, start hour, hours, places, platform code, needs insurance)
 UPCOMING = (
@@ -175,12 +183,13 @@ def seed(*, units: dict[str, Unit], accounts: dict, progress) -> tuple[dict[str,
             services.attendance_sync(actor=leader.user, activity=activity, entries=entries)
         created += 1
     services.activities_advance()
-    progress(f"  activities: {len(UPCOMING) + len(PAST) + 1} ({created} new)")
+    reports = _reports(station, admin, leader.user)
+    progress(f"  activities: {len(UPCOMING) + len(PAST) + 1} ({created} new), reports: {reports} new")
     notes = [
         f"Activities: {VOLUNTEER_PHONE} signs up at /activities/; {LEADER_PHONE} runs today's activity "
         "from the workbench at /activities/workbench/ (roster, check-in QR)."
     ]
-    return {"activities": created}, [], notes
+    return {"activities": created, "activity_reports": reports}, [], notes
 
 
 def _accept(activity: Activity, people) -> None:
@@ -190,3 +199,61 @@ def _accept(activity: Activity, people) -> None:
         for person in people
     )
     Activity.objects.filter(pk=activity.pk).update(accepted_count=len(people))
+
+
+# (title of a past activity, report text, people served, photo captions, published as news)
+REPORTS = (
+    (
+        "重阳敬老志愿服务",
+        "重阳节当天，中山社区志愿服务队走进辖区12户独居老人家中，打扫卫生、测量血压、陪老人聊天，"
+        "并为行动不便的老人送去了重阳糕和生活用品。",
+        12,
+        ("为老人测量血压", "打扫卫生", "志愿者合影"),
+        True,
+    ),
+    (
+        "垃圾分类入户宣传",
+        "志愿者分三组入户发放垃圾分类指南，讲解厨余垃圾与其他垃圾的区别，现场回答居民提问。",
+        86,
+        ("入户宣传", "分类指导"),
+        False,
+    ),
+)
+# Warm red to gold, as the portal's colours; one pair for each photo in turn.
+_GRADIENTS = (
+    ((183, 28, 28), (255, 193, 7)),
+    ((46, 125, 50), (200, 230, 201)),
+    ((21, 101, 192), (187, 222, 251)),
+)
+
+
+def demo_photo(label: str, index: int, size=(1200, 900)) -> SimpleUploadedFile:
+    """A JPEG drawn here: a diagonal gradient with `label` (ASCII: Pillow's own font has no Chinese)."""
+    top, bottom = _GRADIENTS[index % len(_GRADIENTS)]
+    width, height = size
+    mask = Image.linear_gradient("L").resize(size)
+    image = Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), mask)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, height - 140, width - 40, height - 40), fill=(255, 255, 255))
+    draw.text((70, height - 110), label, fill=(60, 60, 60), font_size=48)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return SimpleUploadedFile(f"demo-{index}.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def _reports(station: Unit, admin, organiser) -> int:
+    made = 0
+    for title, text, people, captions, published in REPORTS:
+        activity = Activity.objects.filter(unit=station, title=title).first()
+        if activity is None or ActivityReport.objects.filter(activity=activity).exists():
+            continue
+        day = timezone.localtime(activity.started_at).strftime("%Y-%m-%d")
+        photos = [(demo_photo(f"{day}  #{n + 1}", n), caption) for n, caption in enumerate(captions)]
+        with transaction.atomic():
+            report = services.report_submit(
+                actor=organiser, activity=activity, text=text, people_served=people, photos=photos
+            )
+            if published:
+                services.report_publish(actor=admin, report=report)
+        made += 1
+    return made

@@ -86,3 +86,19 @@ class AttendanceFilter(django_filters.FilterSet):
     class Meta:
         model = Attendance
         fields = ("activity", "missed_checkout")
+
+
+class ActivityReportFilter(django_filters.FilterSet):
+    activity = IdChoiceFilter(queryset=_run_by, label=_("activity"))
+    published = StrictBooleanFilter(method="filter_published", label=_("published as news"))
+
+    class Meta:
+        from .models import ActivityReport
+
+        model = ActivityReport
+        fields = ("activity", "published")
+
+    def filter_published(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.published() if value else queryset.unpublished()

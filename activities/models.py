@@ -11,10 +11,13 @@ missed check-out is closed at the activity's end.
 from __future__ import annotations
 
 import datetime
+import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kernel.models import TimeStampedModel
@@ -22,6 +25,7 @@ from kernel.models import TimeStampedModel
 from .querysets import (
     ActivityOrganiserQuerySet,
     ActivityQuerySet,
+    ActivityReportPhotoQuerySet,
     ActivityReportQuerySet,
     AttendanceQuerySet,
     OfflineEntryQuerySet,
@@ -41,6 +45,10 @@ class ActivityStatus(models.TextChoices):
 
 # Statuses in which the insurance must have been confirmed (条例 art. 17), and which the public sees.
 PUBLISHED_STATUSES = (ActivityStatus.PUBLISHED, ActivityStatus.RUNNING, ActivityStatus.FINISHED)
+
+
+def default_report_days() -> int:
+    return settings.ACTIVITY_REPORT_DAYS
 
 
 class Activity(TimeStampedModel):
@@ -114,6 +122,11 @@ class Activity(TimeStampedModel):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
+    # Days after the end the report (图文资料) is due; set when the activity is made, from
+    # settings.ACTIVITY_REPORT_DAYS unless the planner gives another.
+    report_days = models.PositiveSmallIntegerField(
+        _("report due (days after the end)"), default=default_report_days
+    )
 
     objects = ActivityQuerySet.as_manager()
 
@@ -405,7 +418,8 @@ class OfflineEntry(models.Model):
 
 
 class ActivityReport(TimeStampedModel):
-    """What happened (图文资料): the text and the number of people served, due some days after the end."""
+    """What happened (图文资料): the text, the number of people served and photos, due some days after the
+    end. Staff may publish it as news on the public pages (`published_at` set; NULL is not published)."""
 
     activity = models.OneToOneField(
         Activity, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="report"
@@ -420,6 +434,15 @@ class ActivityReport(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+    published_at = models.DateTimeField(_("published as news at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = ActivityReportQuerySet.as_manager()
 
@@ -427,6 +450,65 @@ class ActivityReport(TimeStampedModel):
         verbose_name = _("activity report")
         verbose_name_plural = _("activity reports")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True) | ~Q(text=""),
+                name="report_published_has_text",
+                violation_error_message=_("Write the report's text before publishing it."),
+            ),
+        ]
+        indexes = [
+            # The public news list: published reports, newest first, walked along this index.
+            models.Index(
+                fields=["-published_at", "-id"],
+                name="report_published_latest",
+                condition=Q(published_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.activity)
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+def report_photo_upload_to(photo, filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    suffix = suffix if suffix in {".jpg", ".png", ".webp"} else ".bin"
+    return f"reports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def report_thumbnail_upload_to(photo, filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    suffix = suffix if suffix in {".jpg", ".webp"} else ".bin"
+    return f"reports/thumbs/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class ActivityReportPhoto(TimeStampedModel):
+    """A photo of an activity report, stored as the image intake re-encoded it, with its thumbnail."""
+
+    report = models.ForeignKey(
+        ActivityReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.ImageField(_("photo"), upload_to=report_photo_upload_to, max_length=200)
+    thumbnail = models.ImageField(
+        _("thumbnail"), upload_to=report_thumbnail_upload_to, max_length=200, blank=True
+    )
+    # As the intake returned them, so a page lays the photos out without opening a file.
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True, editable=False)
+    caption = models.CharField(_("caption"), max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = ActivityReportPhotoQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("report photo")
+        verbose_name_plural = _("report photos")
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["report", "position"], name="report_photo_order")]
+
+    def __str__(self) -> str:
+        return self.caption or self.image.name

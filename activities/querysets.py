@@ -7,7 +7,10 @@ offline entries belong to their activity and are scoped as it is.
 
 from __future__ import annotations
 
-from django.db.models import Q
+import datetime
+
+from django.db import connections
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from stations.scoping import ScopedQuerySet, ScopeRule
@@ -46,6 +49,27 @@ class ActivityQuerySet(ScopedQuerySet):
 
     def upcoming(self, now=None):
         return self.filter(ended_at__gt=now or timezone.now())
+
+    def report_overdue(self, now=None):
+        """Held (not cancelled) activities whose report is missing past their own due time."""
+        from .models import ActivityStatus
+
+        if connections[self.db].vendor == "sqlite":
+            # SQLite keeps a duration as microseconds and refuses integer × interval: multiply those.
+            days = ExpressionWrapper(F("report_days") * 86_400_000_000, output_field=DurationField())
+        else:
+            days = ExpressionWrapper(
+                F("report_days") * datetime.timedelta(days=1), output_field=DurationField()
+            )
+        due = ExpressionWrapper(F("ended_at") + days, output_field=DateTimeField())
+        return (
+            self.filter(
+                status__in=[ActivityStatus.PUBLISHED, ActivityStatus.RUNNING, ActivityStatus.FINISHED],
+                report__isnull=True,
+            )
+            .alias(report_due_at=due)
+            .filter(report_due_at__lt=now or timezone.now())
+        )
 
     def organised_by(self, user):
         return self.filter(_named_organiser(user, ""))
@@ -94,3 +118,14 @@ class OfflineEntryQuerySet(_ThroughActivity):
 
 class ActivityReportQuerySet(ScopedQuerySet):
     scope_rule = RUN_RULE.through("activity")
+
+    def published(self):
+        """Chosen by staff to appear as news on the public pages."""
+        return self.filter(published_at__isnull=False)
+
+    def unpublished(self):
+        return self.filter(published_at__isnull=True)
+
+
+class ActivityReportPhotoQuerySet(ScopedQuerySet):
+    scope_rule = RUN_RULE.through("report__activity")

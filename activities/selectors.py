@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime
 from operator import attrgetter, itemgetter
 
-from django.db.models import Value
+from django.db.models import Prefetch, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Activity, Attendance, Signup
+from .models import Activity, ActivityReport, ActivityReportPhoto, Attendance, Signup
 
 # The columns a row of the public list shows: a row reads no description, coordinates or audit columns.
 PUBLIC_ROW_FIELDS = (
@@ -170,3 +170,19 @@ def my_signups(volunteer):
         .select_related("activity", "activity__unit", "attendance")
         .order_by("-activity__started_at", "-id")
     )
+
+
+def published_reports():
+    """Reports published as news, newest published first, each with its activity, unit and photos (in
+    their order): a page of them is three queries however many rows and photos it shows."""
+    return (
+        ActivityReport.objects.published()
+        .select_related("activity", "activity__unit")
+        .prefetch_related(Prefetch("photos", queryset=ActivityReportPhoto.objects.order_by("position", "id")))
+        .order_by("-published_at", "-id")
+    )
+
+
+def published_report(report_id: int):
+    """One published report, or None (unpublished and unknown look the same)."""
+    return published_reports().filter(pk=report_id).first()

@@ -229,6 +229,14 @@ class ActivityCreateSerializer(serializers.Serializer):
     )
     needs_insurance = serializers.BooleanField(required=False, default=False)
     insurance_note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    report_days = serializers.IntegerField(
+        min_value=0,
+        max_value=90,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Days after the end the report is due; omitted: the county's usual number.",
+    )
     organisers = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
@@ -246,3 +254,43 @@ class InsuranceSerializer(serializers.Serializer):
     insurance_note = serializers.CharField(
         max_length=200, allow_blank=True, help_text="The insurer or policy."
     )
+
+
+# --- Reports ---------------------------------------------------------------------------------------------
+
+
+class ReportPhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    image = serializers.CharField(help_text="The photo's URL.")
+    thumbnail = serializers.CharField(
+        allow_null=True, help_text="A JPEG at most 480 pixels on its longer side."
+    )
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    caption = serializers.CharField()
+    position = serializers.IntegerField()
+
+
+class ActivityReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    activity = serializers.IntegerField()
+    activity_title = serializers.CharField()
+    unit = serializers.IntegerField()
+    unit_name = serializers.CharField()
+    activity_ended_at = serializers.DateTimeField()
+    text = serializers.CharField()
+    people_served = serializers.IntegerField()
+    published = serializers.BooleanField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    photos = ReportPhotoSerializer(many=True)
+
+
+class ReportPhotoUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG, PNG or WebP; checked and re-encoded by the image intake.")
+    caption = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class ReportPhotoRemoveSerializer(serializers.Serializer):
+    photo = serializers.IntegerField(min_value=1)

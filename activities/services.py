@@ -11,21 +11,27 @@ and the database refuses the impossible state behind it (activities.models).
 from __future__ import annotations
 
 import datetime
+import io
 import logging
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from kernel import pagecache
 from kernel.errors import ApplicationError
+from kernel.files import delete_file_on_commit
+from kernel.images import IntakeImage, image_intake, image_thumbnail
 from kernel.inbox import notify
+from kernel.models import StagedUpload
+from kernel.uploads import staged_upload_take
 from projects.models import Project, ProjectStatus
 from records import rules as record_rules
 from records import services as records
@@ -41,6 +47,7 @@ from .models import (
     Activity,
     ActivityOrganiser,
     ActivityReport,
+    ActivityReportPhoto,
     ActivityStatus,
     Attendance,
     AttendanceMethod,
@@ -122,6 +129,19 @@ def _capacity(value) -> int:
     if not 1 <= capacity <= 100_000:
         raise ApplicationError(_("Give from 1 to 100,000 places."), field="capacity")
     return capacity
+
+
+def _report_days(value) -> int:
+    """The days after the end a report is due: settings.ACTIVITY_REPORT_DAYS unless given."""
+    if value in (None, ""):
+        return settings.ACTIVITY_REPORT_DAYS
+    try:
+        days = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ApplicationError(_("Give a whole number of days."), field="report_days") from None
+    if not 0 <= days <= 90:
+        raise ApplicationError(_("Give a whole number of days from 0 to 90."), field="report_days")
+    return days
 
 
 def _check_times(started_at, ended_at, opens_at, closes_at) -> None:
@@ -208,6 +228,7 @@ def activity_create(
     needs_insurance: bool = False,
     insurance_note: str = "",
     organisers=(),
+    report_days=None,
 ) -> Activity:
     """A new activity, a draft until it is published. Sign-up opens now and closes at the start unless
     told otherwise; whoever plans it organises it unless others are named."""
@@ -244,6 +265,7 @@ def activity_create(
             requirements=_text(requirements, "requirements"),
             needs_insurance=bool(needs_insurance),
             insurance_note=_text(insurance_note, "insurance_note"),
+            report_days=_report_days(report_days),
             created_by=actor,
         )
         ActivityOrganiser.objects.bulk_create(
@@ -282,7 +304,7 @@ def activity_update(*, actor, activity: Activity, organisers=None, **fields) -> 
     unknown = set(fields) - {
         "title", "venue", "description", "requirements", "capacity", "started_at", "ended_at",
         "signup_opens_at", "signup_closes_at", "project", "domain", "longitude", "latitude",
-        "needs_insurance", "insurance_note",
+        "needs_insurance", "insurance_note", "report_days",
     }  # fmt: skip
     if unknown:
         raise TypeError(f"activity_update got unknown fields {sorted(unknown)}")
@@ -324,6 +346,8 @@ def activity_update(*, actor, activity: Activity, organisers=None, **fields) -> 
         activity.longitude = _coordinate(fields["longitude"], "longitude", -180, 180)
     if "latitude" in fields:
         activity.latitude = _coordinate(fields["latitude"], "latitude", -90, 90)
+    if "report_days" in fields:
+        activity.report_days = _report_days(fields["report_days"])
     if "needs_insurance" in fields:
         if (
             activity.status != ActivityStatus.DRAFT
@@ -1069,12 +1093,87 @@ def activities_advance(*, now: datetime.datetime | None = None) -> dict:
 
 
 def report_due(activity: Activity) -> datetime.datetime:
-    return activity.ended_at + datetime.timedelta(days=settings.ACTIVITY_REPORT_DAYS)
+    """When the report is due: the activity's own number of days after its end."""
+    days = activity.report_days if activity.report_days is not None else settings.ACTIVITY_REPORT_DAYS
+    return activity.ended_at + datetime.timedelta(days=days)
+
+
+MAX_PHOTOS_PER_REPORT = 30
+
+
+def _people(value) -> int:
+    try:
+        people = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ApplicationError(_("Give a whole number."), field="people_served") from None
+    if not 0 <= people <= 1_000_000:
+        raise ApplicationError(_("Give a whole number from 0 to 1,000,000."), field="people_served")
+    return people
+
+
+def _cleaned_photos(photos, field: str) -> list[tuple[object, str]]:
+    """Each photo as what will be stored, with its caption, checked before anything is written: a new
+    upload through the one image intake (in memory), a kept upload (already cleaned) as it is. `photos`
+    holds uploads, StagedUpload rows, IntakeImages, or (photo, caption) pairs."""
+    cleaned = []
+    for item in photos or ():
+        photo, caption = item if isinstance(item, tuple) else (item, "")
+        caption = (caption or "").strip()
+        if len(caption) > 100:
+            raise ApplicationError(_("A caption is at most 100 characters."), field=field)
+        if not isinstance(photo, (StagedUpload, IntakeImage)):
+            photo = image_intake(photo, field=field)
+        cleaned.append((photo, caption))
+    return cleaned
+
+
+def _photo_store(report: ActivityReport, photo, caption: str, position: int, written: list, field: str):
+    """Store one cleaned photo and its thumbnail; `written` collects the files, to remove on failure."""
+    if isinstance(photo, StagedUpload):
+        content = staged_upload_take(staged=photo, field=field)
+        data = content.read()
+        # A kept upload is the intake's own output: its header is read for the size, nothing decoded.
+        with Image.open(io.BytesIO(data)) as opened:
+            width, height = opened.size
+        content.seek(0)
+    else:
+        content, data = photo, photo.read()
+        width, height = photo.width, photo.height
+        content.seek(0)
+    row = ActivityReportPhoto(report=report, caption=caption, position=position, width=width, height=height)
+    row.image.save(content.name, content, save=False)
+    written.append((row.image.storage, row.image.name))
+    row.thumbnail.save("thumbnail.jpg", image_thumbnail(data), save=False)
+    written.append((row.thumbnail.storage, row.thumbnail.name))
+    row.save()
+    return row
+
+
+def _remove_on_failure(written: list) -> None:
+    for storage, name in written:
+        try:
+            storage.delete(name)
+        except Exception:  # an orphan file costs only disk; the refusal is what the user must see
+            logger.exception("Could not remove the file %s of a refused report", name)
 
 
 @transaction.atomic
-def report_submit(*, actor, activity: Activity, text: str, people_served) -> ActivityReport:
-    """The report of a held activity (图文资料): what happened and how many people were served."""
+def report_submit(
+    *,
+    actor,
+    activity: Activity,
+    text: str,
+    people_served,
+    photos=(),
+    captions: dict | None = None,
+    remove_photos=(),
+) -> ActivityReport:
+    """The report of a held activity (图文资料): what happened, how many people were served, and photos.
+
+    `photos` are new uploads (each through the one image intake) and uploads kept from an earlier try
+    (StagedUpload rows, already cleaned), or (photo, caption) pairs; `captions` maps the ids of photos
+    already stored to a new caption; `remove_photos` are ids of stored photos to remove. Everything is
+    checked before a file is written, and what was written goes again if the report is refused."""
     activity = _locked(activity)
     _require_run(actor, activity)
     if activity.status == ActivityStatus.CANCELLED or activity.ended_at > timezone.now():
@@ -1082,13 +1181,171 @@ def report_submit(*, actor, activity: Activity, text: str, people_served) -> Act
     text = (text or "").strip()
     if not text:
         raise ApplicationError(_("Write what happened."), field="text")
+    people = _people(people_served)
+    cleaned = _cleaned_photos(photos, "photos")
+    report = ActivityReport.objects.filter(activity=activity).first()
+    stored = list(report.photos.all()) if report else []
+    removed = {int(pk) for pk in remove_photos or () if str(pk).isdigit()}
+    kept = [photo for photo in stored if photo.pk not in removed]
+    if len(kept) + len(cleaned) > MAX_PHOTOS_PER_REPORT:
+        raise ApplicationError(
+            _("A report keeps at most %(count)d photos.") % {"count": MAX_PHOTOS_PER_REPORT}, field="photos"
+        )
+    captions = {
+        int(pk): (caption or "").strip() for pk, caption in (captions or {}).items() if str(pk).isdigit()
+    }
+    if any(len(caption) > 100 for caption in captions.values()):
+        raise ApplicationError(_("A caption is at most 100 characters."), field="captions")
+    if report is None:
+        report = ActivityReport.objects.create(
+            activity=activity, text=text, people_served=people, submitted_by=actor
+        )
+    else:
+        report.text, report.people_served, report.submitted_by = text, people, actor
+        report.save(update_fields=["text", "people_served", "submitted_by", "updated_at"])
+    for photo in stored:
+        if photo.pk in removed:
+            _photo_delete(photo)
+        elif photo.pk in captions and captions[photo.pk] != photo.caption:
+            photo.caption = captions[photo.pk]
+            photo.save(update_fields=["caption", "updated_at"])
+    position = max((photo.position for photo in kept), default=-1) + 1
+    written: list = []
     try:
-        people = int(str(people_served).strip())
-    except (TypeError, ValueError):
-        raise ApplicationError(_("Give a whole number."), field="people_served") from None
-    if not 0 <= people <= 1_000_000:
-        raise ApplicationError(_("Give a whole number from 0 to 1,000,000."), field="people_served")
-    report, _created = ActivityReport.objects.update_or_create(
-        activity=activity, defaults={"text": text, "people_served": people, "submitted_by": actor}
+        for offset, (photo, caption) in enumerate(cleaned):
+            _photo_store(report, photo, caption, position + offset, written, "photos")
+    except BaseException:
+        _remove_on_failure(written)
+        raise
+    if report.is_published:
+        pagecache.invalidate(NEWS_PAGE)
+    return report
+
+
+# The public news pages' name in the page cache (if they cache): a published report's change drops it.
+NEWS_PAGE = "activities:news"
+
+
+def _photo_delete(photo: ActivityReportPhoto) -> None:
+    images = [(photo.image.storage, photo.image.name), (photo.thumbnail.storage, photo.thumbnail.name)]
+    photo.delete()
+    for storage, name in images:
+        delete_file_on_commit(storage, name)
+
+
+def _locked_report(report: ActivityReport | int) -> ActivityReport:
+    pk = report.pk if isinstance(report, ActivityReport) else report
+    row = (
+        ActivityReport.objects.select_for_update(of=("self",))
+        .select_related("activity", "activity__unit")
+        .filter(pk=pk)
+        .first()
     )
+    if row is None:
+        raise ApplicationError(_("There is no such report."), field="report")
+    return row
+
+
+@transaction.atomic
+def report_photo_add(*, actor, report: ActivityReport | int, image, caption: str = "") -> ActivityReportPhoto:
+    """One more photo of a report (the API's upload), through the one image intake, with its thumbnail."""
+    report = _locked_report(report)
+    _require_run(actor, report.activity, field="image")
+    ((photo, caption),) = _cleaned_photos([(image, caption)], "image")
+    if report.photos.count() >= MAX_PHOTOS_PER_REPORT:
+        raise ApplicationError(
+            _("A report keeps at most %(count)d photos.") % {"count": MAX_PHOTOS_PER_REPORT}, field="image"
+        )
+    position = (report.photos.aggregate(last=Max("position"))["last"] or 0) + 1
+    written: list = []
+    try:
+        row = _photo_store(report, photo, caption, position, written, "image")
+    except BaseException:
+        _remove_on_failure(written)
+        raise
+    if report.is_published:
+        pagecache.invalidate(NEWS_PAGE)
+    return row
+
+
+@transaction.atomic
+def report_photo_update(
+    *, actor, photo: ActivityReportPhoto | int, caption: str | None = None, position=None
+) -> ActivityReportPhoto:
+    """Change a photo's caption or its place in the report."""
+    pk = photo.pk if isinstance(photo, ActivityReportPhoto) else photo
+    row = ActivityReportPhoto.objects.filter(pk=pk).first()
+    if row is None:
+        raise ApplicationError(_("There is no such photo."), field="photo")
+    report = _locked_report(row.report_id)
+    _require_run(actor, report.activity, field="photo")
+    if caption is not None:
+        caption = caption.strip()
+        if len(caption) > 100:
+            raise ApplicationError(_("A caption is at most 100 characters."), field="caption")
+        row.caption = caption
+    if position is not None:
+        try:
+            row.position = int(position)
+        except (TypeError, ValueError):
+            raise ApplicationError(_("Give a whole number."), field="position") from None
+        if not 0 <= row.position <= 1000:
+            raise ApplicationError(_("Give a whole number from 0 to 1000."), field="position")
+    row.save(update_fields=["caption", "position", "updated_at"])
+    if report.is_published:
+        pagecache.invalidate(NEWS_PAGE)
+    return row
+
+
+@transaction.atomic
+def report_photo_remove(*, actor, photo: ActivityReportPhoto | int) -> None:
+    """Remove a photo from a report; its files go once this commits."""
+    pk = photo.pk if isinstance(photo, ActivityReportPhoto) else photo
+    row = ActivityReportPhoto.objects.filter(pk=pk).select_related("report").first()
+    if row is None:
+        raise ApplicationError(_("There is no such photo."), field="photo")
+    report = _locked_report(row.report_id)
+    _require_run(actor, report.activity, field="photo")
+    _photo_delete(row)
+    if report.is_published:
+        pagecache.invalidate(NEWS_PAGE)
+
+
+def _require_publish(actor, report: ActivityReport) -> None:
+    # Staff of the activity's unit or above only: an organiser named on it, or a station under an
+    # institute's activity, does not decide what the county shows as news.
+    require(
+        actor,
+        Capability.ACTIVITIES_CHANGE,
+        report.activity.unit,
+        field="report",
+        message=_("Only the staff of the activity's unit or above publish its report."),
+    )
+
+
+@transaction.atomic
+def report_publish(*, actor, report: ActivityReport | int) -> ActivityReport:
+    """Show the report as news on the public pages. Publishing again changes nothing."""
+    report = _locked_report(report)
+    _require_publish(actor, report)
+    if not report.text.strip():
+        raise ApplicationError(_("Write the report's text before publishing it."), field="text")
+    if report.published_at is None:
+        report.published_at = timezone.now()
+        report.published_by = actor
+        report.save(update_fields=["published_at", "published_by", "updated_at"])
+        pagecache.invalidate(NEWS_PAGE)
+    return report
+
+
+@transaction.atomic
+def report_unpublish(*, actor, report: ActivityReport | int) -> ActivityReport:
+    """Take the report off the public pages."""
+    report = _locked_report(report)
+    _require_publish(actor, report)
+    if report.published_at is not None:
+        report.published_at = None
+        report.published_by = None
+        report.save(update_fields=["published_at", "published_by", "updated_at"])
+        pagecache.invalidate(NEWS_PAGE)
     return report

@@ -25,4 +25,8 @@ urlpatterns: list = [
     path("workbench/<int:activity_id>/qr/", workbench.qr, name="qr"),
     path("workbench/<int:activity_id>/qr/token/", workbench.qr_token, name="qr-token"),
     path("workbench/<int:activity_id>/report/", workbench.report, name="report"),
+    path("workbench/<int:activity_id>/report/photos/", workbench.report_photo_stage, name="report-stage"),
+    path(
+        "workbench/<int:activity_id>/report/kept/<uuid:pk>/", workbench.report_kept_photo, name="report-kept"
+    ),
 ]

@@ -10,7 +10,6 @@ the user does not run is a 404, whoever's it is.
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
 import json
 import re
@@ -20,13 +19,12 @@ from functools import cache
 
 import qrcode
 import qrcode.image.svg
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
@@ -37,6 +35,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kernel.errors import ApplicationError
+from kernel.models import StagedUpload
+from kernel.uploads import staged_upload_create, staged_uploads_of
 from records.models import ServiceRecord
 from records.views import decides_records
 from stations.scoping import scope_for
@@ -100,15 +100,7 @@ def workbench(request):
     for activity in current:
         activity.is_today = timezone.localtime(activity.started_at).date() <= today.date()
         activity.is_over = activity.ended_at <= now
-    overdue = (
-        runs.filter(
-            status__in=[ActivityStatus.PUBLISHED, ActivityStatus.RUNNING, ActivityStatus.FINISHED],
-            ended_at__lt=now - datetime.timedelta(days=settings.ACTIVITY_REPORT_DAYS),
-            report__isnull=True,
-        )
-        .select_related("unit")
-        .order_by("-ended_at", "-id")
-    )
+    overdue = runs.report_overdue(now).select_related("unit").order_by("-ended_at", "-id")
     missing = list(overdue[:LIST_SIZE])
     for activity in missing:
         activity.report_due = services.report_due(activity)
@@ -372,34 +364,101 @@ def qr_token(request, activity_id: int):
 # --- The report --------------------------------------------------------------------------------------
 
 
+def _captions(post, prefix: str = "caption_") -> dict[str, str]:
+    return {key[len(prefix) :]: value for key, value in post.items() if key.startswith(prefix)}
+
+
 @login_required(login_url=LOGIN_URL)
 def report(request, activity_id: int):
     """The report of a held activity (图文资料), through services.report_submit; written again, it
-    replaces the earlier text."""
+    replaces the earlier text, keeps the photos not removed and adds the new ones.
+
+    Photos come two ways: the page's script (static/activities/report.js) sends each picked file to
+    `report_photo_stage` as it is picked, showing its progress, and puts the staged ids in the form; without
+    the script the files come with the form and are staged here. Either way a refused file is never
+    stored, and the ones accepted are kept for the next try if the form comes back with an error."""
     activity = _run_activity(request, activity_id, select=("unit", "report"))
     existing = getattr(activity, "report", None)
+    stored = list(existing.photos.all()) if existing else []
+    kept = []
     if request.method == "POST":
-        form = ReportForm(request.POST)
-        if form.is_valid() and form.run_service(
+        form = ReportForm(request.POST, request.FILES, stored=stored)
+        valid = form.is_valid()
+        kept = staged_uploads_of(owner=request.user, ids=form.cleaned_data.get("kept_photos") or [])
+        for upload in form.cleaned_data.get("photos") or []:
+            try:
+                kept.append(staged_upload_create(owner=request.user, upload=upload, field="photos"))
+            except ApplicationError as error:
+                form.add_error("photos", f"{upload.name}: {error.message}")
+                valid = False
+        captions = _captions(request.POST)
+        if valid and form.run_service(
             services.report_submit,
             actor=request.user,
             activity=activity,
             text=form.cleaned_data["text"],
             people_served=form.cleaned_data["people_served"],
+            photos=[(row, captions.get(str(row.pk), "")) for row in kept],
+            captions={key: value for key, value in captions.items() if key.isdigit()},
+            remove_photos=form.cleaned_data.get("remove_photos") or [],
         ):
             messages.success(request, _("The report is saved."))
             return redirect("activities:workbench")
+        for row in kept:
+            row.caption = captions.get(str(row.pk), "")
     else:
         initial = {"text": existing.text, "people_served": existing.people_served} if existing else None
-        form = ReportForm(initial=initial)
+        form = ReportForm(initial=initial, stored=stored)
     context = {
         "activity": activity,
         "form": form,
         "existing": existing,
+        "stored": stored,
+        "kept": kept,
         "due": services.report_due(activity),
         "nav": "workbench",
     }
     return render(request, "activities/workbench/report.html", context)
+
+
+@require_POST
+@login_required(login_url=LOGIN_URL)
+def report_photo_stage(request, activity_id: int):
+    """One photo picked on the report page, sent by its script: cleaned by the one image intake and kept
+    for the user (kernel.uploads), or refused with the intake's message. Nothing refused is written."""
+    activity = _run_activity(request, activity_id, select=())
+    if activity.status == ActivityStatus.CANCELLED or activity.ended_at > timezone.now():
+        message = _("A report is written after the activity was held.")
+        return JsonResponse({"field": "photos", "message": message}, status=400)
+    upload = request.FILES.get("photo")
+    if upload is None:
+        return JsonResponse({"field": "photos", "message": _("Pick a photo.")}, status=400)
+    try:
+        staged = staged_upload_create(owner=request.user, upload=upload, field="photos")
+    except ApplicationError as error:
+        return JsonResponse({"field": "photos", "message": error.message, "name": upload.name}, status=400)
+    return JsonResponse(
+        {
+            "id": str(staged.pk),
+            "name": staged.original_name,
+            "url": reverse("activities:report-kept", args=[activity.pk, staged.pk]),
+        },
+        status=201,
+    )
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def report_kept_photo(request, activity_id: int, pk):
+    """A photo kept for the report page, to the one who picked it; 404 to everyone else."""
+    _run_activity(request, activity_id, select=())
+    row = StagedUpload.objects.filter(pk=pk, owner=request.user).first()
+    if row is None or not row.file.storage.exists(row.file.name):
+        raise Http404
+    response = FileResponse(row.file.open("rb"))
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- The service worker ------------------------------------------------------------------------------

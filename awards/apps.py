@@ -7,3 +7,8 @@ class AwardsConfig(AppConfig):
 
     name = "awards"
     verbose_name = _("Awards")
+
+    def ready(self):
+        from . import capabilities
+
+        capabilities.register()

@@ -185,6 +185,14 @@ def public_activity_values_view(request):
 ACTIVITY_COLUMNS = model_columns(ActivityViewSet)
 
 
+def trivial_template_view(request):
+    """The public pages' baseline (bench/public_pages.py): a tiny template through render(), no query, under
+    the same middleware and the same (non-API) branch of LocaleMiddleware as the public pages."""
+    from django.shortcuts import render
+
+    return render(request, "public/bench_trivial.html", {"title": "ok"})
+
+
 urlpatterns = [
     *(path(f"api/bench/{name}/", values_view(*spec)) for name, *spec in BASELINES),
     path("api/bench/volunteers/", login_required(volunteer_values_view)),
@@ -194,5 +202,6 @@ urlpatterns = [
     path("api/bench/public-activities/", public_activity_values_view),
     path("api/bench/drf-ok/", TrivialAPIView.as_view()),
     path("api/bench/django-ok/", trivial_view),
+    path("bench/template-ok/", trivial_template_view),
     path("", include("practice_center.urls")),
 ]

@@ -235,3 +235,38 @@ def _convert_mode(image: Image.Image, output_format: str) -> Image.Image:
     if image.mode in ("1", "L") and not has_alpha:
         return image.convert("L" if output_format == "PNG" else "RGB")
     return image.convert("RGBA" if has_alpha else "RGB")
+
+
+# A thumbnail's longer side: a phone's list of photos shows them at most about 240 CSS pixels wide, and
+# twice that serves a 2x screen.
+THUMBNAIL_SIDE = 480
+
+
+def image_thumbnail(image, *, side: int = THUMBNAIL_SIDE) -> ContentFile:
+    """A JPEG thumbnail, the longer side at most `side` pixels, of an image the intake has already cleaned.
+
+    `image` is what `image_intake` returned (or a stored file of it, or its bytes): only images this
+    process encoded itself are decoded here, never an upload. Transparency is laid on white, as JPEG has
+    none. The name is `<random hex>.jpg`.
+    """
+    if isinstance(image, (bytes, bytearray)):
+        data = bytes(image)
+    else:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            image.seek(0)
+        data = image.read()
+    with Image.open(io.BytesIO(data), formats=_DECODERS) as opened:
+        # A JPEG is decoded at 1/2, 1/4 or 1/8 scale when that is still larger than the thumbnail: an
+        # eighth of the work for a large photo.
+        opened.draft("RGB", (side, side))
+        small = opened.convert("RGBA") if "A" in opened.getbands() or "transparency" in opened.info else None
+        if small is not None:
+            background = Image.new("RGB", small.size, "white")
+            background.paste(small, mask=small.getchannel("A"))
+            small = background
+        else:
+            small = opened.convert("RGB")
+    small.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, format="JPEG", quality=80, optimize=True)
+    return ContentFile(buffer.getvalue(), name=f"{uuid.uuid4().hex}.jpg")

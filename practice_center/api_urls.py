@@ -38,8 +38,17 @@ router.register("activities", ActivityViewSet, basename="activity")
 router.register("signups", SignupViewSet, basename="signup")
 router.register("attendance", AttendanceViewSet, basename="attendance")
 # Activity reports and photos (activities.api).
+from activities.api import ActivityReportViewSet  # noqa: E402
+
+router.register("activity-reports", ActivityReportViewSet, basename="activity-report")
 # Residents' requests (residents.api).
+from residents.api import ServiceRequestViewSet  # noqa: E402
+
+router.register("service-requests", ServiceRequestViewSet, basename="service-request")
 # Awards (awards.api).
+from awards.api import AwardViewSet  # noqa: E402
+
+router.register("awards", AwardViewSet, basename="award")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),

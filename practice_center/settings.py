@@ -546,3 +546,12 @@ LOGGING = {
     },
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Residents' requests
+# Time limits of each step (the reminders watch them), and the public form's limits against abuse.
+REQUEST_DISPATCH_HOURS = env_int("REQUEST_DISPATCH_HOURS", 24, minimum=1)  # submitted/declined › dispatched
+REQUEST_ACCEPT_HOURS = env_int("REQUEST_ACCEPT_HOURS", 24, minimum=1)  # dispatched › accepted or declined
+REQUEST_FINISH_DAYS = env_int("REQUEST_FINISH_DAYS", 14, minimum=1)  # accepted › completed
+REQUEST_SUBMISSIONS_PER_IP_HOUR = env_int("REQUEST_SUBMISSIONS_PER_IP_HOUR", 5, minimum=1)
+REQUEST_SUBMISSIONS_PER_PHONE_DAY = env_int("REQUEST_SUBMISSIONS_PER_PHONE_DAY", 3, minimum=1)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["RequestStatusEnum"] = "residents.models.RequestStatus"

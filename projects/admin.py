@@ -83,20 +83,23 @@ class ProjectPhotoInline(ScopedInline, admin.TabularInline):
     """The closing report's photos, read only: they come through the image intake."""
 
     model = ProjectPhoto
-    fields = ("thumbnail", "caption")
+    fields = ("preview", "caption")
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = _("photos of the closing report")
 
     @admin.display(description=_("photo"))
-    def thumbnail(self, obj):
+    def preview(self, obj):
         if not obj.image:
             return "-"
+        # The small file where there is one (photos from before thumbnails have none).
+        shown = obj.thumbnail or obj.image
         return format_html(
-            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" width="160"></a>',
+            '<a href="{}" target="_blank" rel="noopener">'
+            '<img src="{}" alt="{}" width="160" loading="lazy"></a>',
             obj.image.url,
-            obj.image.url,
+            shown.url,
             obj.caption,
         )
 

@@ -107,13 +107,21 @@ def project_photo_upload_to(photo, filename: str) -> str:
     return f"projects/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
+def project_thumbnail_upload_to(photo, filename: str) -> str:
+    return f"projects/thumbs/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.jpg"
+
+
 class ProjectPhoto(TimeStampedModel):
-    """A photo of a project's closing report, stored as the image intake re-encoded it."""
+    """A photo of a project's closing report, stored as the image intake re-encoded it, with its
+    thumbnail (kernel.images.image_thumbnail) for lists."""
 
     project = models.ForeignKey(
         Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="photos"
     )
     image = models.ImageField(_("photo"), upload_to=project_photo_upload_to, max_length=200)
+    thumbnail = models.ImageField(
+        _("thumbnail"), upload_to=project_thumbnail_upload_to, max_length=200, blank=True
+    )
     caption = models.CharField(_("caption"), max_length=100, blank=True)
 
     objects = ProjectPhotoQuerySet.as_manager()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel.errors import ApplicationError
-from kernel.images import image_intake
+from kernel.images import image_intake, image_thumbnail
 from stations.models import Platform, Unit
 from stations.paths import path_prefixes, root_id
 from stations.scoping import require
@@ -202,6 +202,7 @@ def project_photo_add(*, actor, project: Project, image, caption: str = "") -> P
     content = image_intake(image, field="image")
     photo = ProjectPhoto(project=project, caption=(caption or "").strip()[:100])
     photo.image.save(content.name, content, save=False)
+    photo.thumbnail.save("thumbnail.jpg", image_thumbnail(content), save=False)
     photo.save()
     return photo
 

@@ -28,8 +28,10 @@ class PhoneDateTimeField(forms.SplitDateTimeField):
         kwargs.setdefault(
             "widget",
             forms.SplitDateTimeWidget(
-                date_attrs={"type": "date", "class": "dt-date"},
-                time_attrs={"type": "time", "class": "dt-time"},
+                # Two inputs under one label: each names its half (the page groups them under the
+                # field's label, volunteers/_field.html).
+                date_attrs={"type": "date", "class": "dt-date", "aria-label": _("Date")},
+                time_attrs={"type": "time", "class": "dt-time", "aria-label": _("Time")},
                 date_format="%Y-%m-%d",
                 time_format="%H:%M",
             ),

@@ -7,3 +7,11 @@ class ResidentsConfig(AppConfig):
 
     name = "residents"
     verbose_name = _("Residents' requests")
+
+    def ready(self):
+        from . import capabilities
+
+        capabilities.register()
+
+        # The requests of seed_scale's data set: a phase after the activities'.
+        from . import scale  # noqa: F401

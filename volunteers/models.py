@@ -126,6 +126,13 @@ class Volunteer(TimeStampedModel):
         _("guardian's mobile phone"), max_length=11, blank=True, validators=[validate_mobile]
     )
     guardian_consented_at = models.DateTimeField(_("guardian consented at"), null=True, blank=True)
+    # Honour rolls and other public pages show the name and volunteer number only with this consent;
+    # otherwise the name is masked (林**) and the number left out.
+    public_name = models.BooleanField(
+        _("show my name on public pages"),
+        default=False,
+        help_text=_("Honour rolls show your full name and volunteer number; otherwise a masked name only."),
+    )
     # The approved, not superseded hours of the volunteer's service records: kept by the records app in
     # the transaction that approves or corrects a record (an F() update), so reading it costs nothing.
     service_hours = models.DecimalField(

@@ -18,7 +18,7 @@ from PIL import ExifTags, Image
 
 from kernel.errors import ApplicationError
 from kernel.files import delete_file_on_commit
-from kernel.images import IntakeImage, image_intake
+from kernel.images import IntakeImage, image_intake, image_thumbnail
 
 pytestmark = pytest.mark.smoke
 
@@ -444,3 +444,24 @@ def test_a_failing_storage_does_not_undo_the_committed_change(storage, caplog):
         delete_file_on_commit(storage, "../outside.jpg")
 
     assert "Could not delete the replaced file ../outside.jpg" in caplog.text
+
+
+# --- Thumbnails ---------------------------------------------------------------------------------------
+
+
+def test_a_thumbnail_is_a_small_jpeg_of_the_cleaned_photo():
+    cleaned = image_intake(_upload(_photo_with_gps()))
+    thumbnail = image_thumbnail(cleaned, side=64)
+    assert thumbnail.name.endswith(".jpg") and len(thumbnail.name) == 36
+    small = _reopen(thumbnail)
+    assert small.format == "JPEG" and max(small.size) == 64
+    assert small.size[0] / small.size[1] == pytest.approx(cleaned.width / cleaned.height, rel=0.05)
+    assert not small.getexif()
+
+
+def test_a_large_photo_thumbnail_keeps_its_proportions_and_a_transparent_png_is_laid_on_white():
+    cleaned = image_intake(_upload(_encode(Image.new("RGB", (2000, 1000), RED), "JPEG")))
+    assert _reopen(image_thumbnail(cleaned)).size == (480, 240)
+    clear = Image.new("RGBA", (100, 50), (0, 0, 0, 0))
+    thumbnail = _reopen(image_thumbnail(image_intake(_upload(_encode(clear, "PNG"), "a.png"))))
+    assert thumbnail.mode == "RGB" and _close(thumbnail.getpixel((10, 10)), (255, 255, 255))

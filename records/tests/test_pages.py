@@ -700,7 +700,7 @@ def test_my_trainings_and_evaluations(client, tree, crew):
         "积极" in page and "2025" in page and str(Evaluation._meta.get_field("grade").choices[0][1]) in page
     )
     assert response.context["training_hours"] == "4"
-    assert "<form" not in page.split('<main class="vol-main">')[1]  # read-only
+    assert "<form" not in page.split('<main class="vol-main"')[1]  # read-only
 
 
 # --- Certificates -----------------------------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""Shapes of the residents' requests API. The output shape documents what the endpoints build from
+`.values()` rows; the input shapes check the form of a step, whose rules are the services'."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from activities.models import Activity
+from volunteers.models import Team
+
+from .models import ServiceRequest
+
+
+class ServiceRequestSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(read_only=True)
+    domain_name = serializers.CharField(read_only=True, allow_null=True)
+    team_name = serializers.CharField(read_only=True, allow_null=True)
+    status_display = serializers.CharField(read_only=True)
+    phone = serializers.CharField(
+        read_only=True, help_text="Masked unless the caller dispatched or serves it."
+    )
+    due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ServiceRequest
+        fields = (
+            "id",
+            "reference",
+            "resident_name",
+            "phone",
+            "unit",
+            "unit_name",
+            "domain",
+            "domain_name",
+            "description",
+            "status",
+            "status_display",
+            "team",
+            "team_name",
+            "submitted_at",
+            "dispatched_at",
+            "accepted_at",
+            "serving_at",
+            "completed_at",
+            "rated_at",
+            "cancelled_at",
+            "decline_reason",
+            "cancel_reason",
+            "rating",
+            "rating_comment",
+            "due_at",
+            "overdue",
+        )
+
+
+class RequestDispatchSerializer(serializers.Serializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+
+
+class RequestReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class RequestLinkActivitySerializer(serializers.Serializer):
+    activity = serializers.PrimaryKeyRelatedField(queryset=Activity.objects.all())
