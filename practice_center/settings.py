@@ -405,6 +405,13 @@ ACTIVITY_REPORT_DAYS = env_int("ACTIVITY_REPORT_DAYS", 3, minimum=0, maximum=90)
 # takes show within this time (kernel.pagecache).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 30, minimum=0, maximum=3600)
 ACTIVITY_MAX_DAYS = env_int("ACTIVITY_MAX_DAYS", 14, minimum=1, maximum=366)
+# Residents' requests
+# Time limits of each step (the reminders watch them), and the public form's limits against abuse.
+REQUEST_DISPATCH_HOURS = env_int("REQUEST_DISPATCH_HOURS", 24, minimum=1)  # submitted/declined › dispatched
+REQUEST_ACCEPT_HOURS = env_int("REQUEST_ACCEPT_HOURS", 24, minimum=1)  # dispatched › accepted or declined
+REQUEST_FINISH_DAYS = env_int("REQUEST_FINISH_DAYS", 14, minimum=1)  # accepted › completed
+REQUEST_SUBMISSIONS_PER_IP_HOUR = env_int("REQUEST_SUBMISSIONS_PER_IP_HOUR", 5, minimum=1)
+REQUEST_SUBMISSIONS_PER_PHONE_DAY = env_int("REQUEST_SUBMISSIONS_PER_PHONE_DAY", 3, minimum=1)
 
 # --- Language and time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -524,6 +531,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityStatusEnum": "activities.models.ActivityStatus",
         "SignupStatusEnum": "activities.models.SignupStatus",
         "AttendanceMethodEnum": "activities.models.AttendanceMethod",
+        "RequestStatusEnum": "residents.models.RequestStatus",
     },
     # Swagger UI from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -546,12 +554,3 @@ LOGGING = {
     },
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
-
-# Residents' requests
-# Time limits of each step (the reminders watch them), and the public form's limits against abuse.
-REQUEST_DISPATCH_HOURS = env_int("REQUEST_DISPATCH_HOURS", 24, minimum=1)  # submitted/declined › dispatched
-REQUEST_ACCEPT_HOURS = env_int("REQUEST_ACCEPT_HOURS", 24, minimum=1)  # dispatched › accepted or declined
-REQUEST_FINISH_DAYS = env_int("REQUEST_FINISH_DAYS", 14, minimum=1)  # accepted › completed
-REQUEST_SUBMISSIONS_PER_IP_HOUR = env_int("REQUEST_SUBMISSIONS_PER_IP_HOUR", 5, minimum=1)
-REQUEST_SUBMISSIONS_PER_PHONE_DAY = env_int("REQUEST_SUBMISSIONS_PER_PHONE_DAY", 3, minimum=1)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["RequestStatusEnum"] = "residents.models.RequestStatus"

@@ -12,6 +12,7 @@ import datetime
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -121,6 +122,11 @@ class ServiceRequestAdmin(ScopedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # the steps are buttons, not edits
+
+    def save_model(self, request, obj, form, change):
+        """A request changes only through its step buttons, which call the services: a forged POST to its
+        page saves nothing."""
+        raise PermissionDenied
 
     def get_actions(self, request):
         return super().get_actions(request) if not self.scope(request).is_empty else {}

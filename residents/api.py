@@ -49,7 +49,7 @@ class ServiceRequestViewSet(ScopedReadOnlyViewSet):
         "id": "id",
         "reference": "reference",
         "resident_name": "resident_name",
-        "phone": "phone",
+        "resident_phone": "phone",
         "unit": "unit_id",
         "unit_name": "unit__name",
         "domain": "domain_id",
@@ -92,7 +92,7 @@ class ServiceRequestViewSet(ScopedReadOnlyViewSet):
                 accepted_by_id=row["accepted_by_id"],
                 team_path=row["team__path"],
             ):
-                item["phone"] = mask_phone(item["phone"])
+                item["resident_phone"] = mask_phone(item["resident_phone"])
 
         return transform
 

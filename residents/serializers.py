@@ -16,7 +16,7 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
     domain_name = serializers.CharField(read_only=True, allow_null=True)
     team_name = serializers.CharField(read_only=True, allow_null=True)
     status_display = serializers.CharField(read_only=True)
-    phone = serializers.CharField(
+    resident_phone = serializers.CharField(
         read_only=True, help_text="Masked unless the caller dispatched or serves it."
     )
     due_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -28,7 +28,7 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
             "id",
             "reference",
             "resident_name",
-            "phone",
+            "resident_phone",
             "unit",
             "unit_name",
             "domain",

@@ -1310,3 +1310,7 @@ def test_the_schema_documents_the_endpoints_their_filters_and_no_personal_number
     for name, schema in openapi["components"]["schemas"].items():
         properties = set(schema.get("properties", {}))
         assert not {"phone", "id_number", "id_number_encrypted", "id_number_hash"} & properties, name
+    # The one number shown whole, to the dispatcher and the serving team only, says that it is masked
+    # for everyone else (residents/tests/test_api.py proves it).
+    resident_phone = openapi["components"]["schemas"]["ServiceRequest"]["properties"]["resident_phone"]
+    assert "Masked" in resident_phone["description"]

@@ -79,7 +79,7 @@ def test_the_steps_go_through_the_services(api_client, tree, people, crew, submi
     assert response.status_code == 400 and list(response.json()) == ["status"]
     answer = api_client.post(f"{URL}{request.pk}/dispatch/", {"team": crew.team_a.pk}, format="json")
     assert answer.status_code == 200 and answer.json()["status"] == S.DISPATCHED
-    assert answer.json()["phone"] == "13812345678"  # the dispatcher sees it whole
+    assert answer.json()["resident_phone"] == "13812345678"  # the dispatcher sees it whole
 
     api_client.force_authenticate(crew.leader_a)
     assert api_client.post(f"{URL}{request.pk}/accept/").json()["status"] == S.ACCEPTED
@@ -89,7 +89,7 @@ def test_the_steps_go_through_the_services(api_client, tree, people, crew, submi
         == S.SERVING
     )
     done = api_client.post(f"{URL}{request.pk}/complete/").json()
-    assert done["status"] == S.COMPLETED and done["phone"] == "13812345678"
+    assert done["status"] == S.COMPLETED and done["resident_phone"] == "13812345678"
     services.request_rate(token=token, score=5)
     assert api_client.get(f"{URL}{request.pk}/").json()["rating"] == 5
 
@@ -100,7 +100,7 @@ def test_the_phone_is_masked_for_all_but_the_dispatcher_and_the_serving_team(
     request, _ = submit(unit=tree.a1)
     for user in (people.county, people.inst_a, people.station_a1):
         api_client.force_authenticate(user)
-        assert rows(api_client.get(URL))[0]["phone"] == "138****5678", user
+        assert rows(api_client.get(URL))[0]["resident_phone"] == "138****5678", user
     services.request_dispatch(actor=people.station_a1, request=request, team=crew.team_a)
     for user, phone in (
         (people.county, "138****5678"),
@@ -110,8 +110,8 @@ def test_the_phone_is_masked_for_all_but_the_dispatcher_and_the_serving_team(
     ):
         forget_scope(user)
         api_client.force_authenticate(user)
-        assert rows(api_client.get(URL))[0]["phone"] == phone, user
-        assert api_client.get(f"{URL}{request.pk}/").json()["phone"] == phone, user
+        assert rows(api_client.get(URL))[0]["resident_phone"] == phone, user
+        assert api_client.get(f"{URL}{request.pk}/").json()["resident_phone"] == phone, user
 
 
 def test_filters_by_status_unit_and_overdue(api_client, tree, people, crew, submit):

@@ -1,11 +1,20 @@
 /* 大字版 (large text, higher contrast): a switch in the header of every public and volunteer page.
-   The choice is remembered in this browser's localStorage; the inline script in <head>
-   (templates/includes/large_text_head.html) applies it before first paint, this one keeps the switch in step. */
+   The choice is remembered in this browser's localStorage. Loaded in <head> without defer
+   (templates/includes/a11y_head.html), it applies the choice before first paint, then keeps the switch
+   in step once the page is read. */
 (function () {
   "use strict";
   var KEY = "portal.largeText";
   var CLASS = "large-text";
   var root = document.documentElement;
+
+  try {
+    if (localStorage.getItem(KEY) === "1") {
+      root.classList.add(CLASS);
+    }
+  } catch (e) {
+    /* Storage turned off: normal text. */
+  }
 
   function remember(on) {
     try {
