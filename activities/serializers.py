@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from kernel.api import IdField
 from projects.models import Project
-from projects.serializers import IdField
 from stations.models import Platform, Unit
 
 from .models import Activity, Attendance, Signup

@@ -13,11 +13,34 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import BooleanFilter
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, filters, pagination
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, filters, pagination, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ApplicationError
+
+MAX_ID = 2**63 - 1  # the largest bigint: a larger id is refused before it reaches the database
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdField(serializers.PrimaryKeyRelatedField):
+    """An id among the rows `queryset_for(user)` holds: any other is refused as one that does not exist,
+    with the same message, so an answer never tells a row outside the caller's scope from a missing one."""
+
+    def __init__(self, queryset_for, **kwargs):
+        self.queryset_for = queryset_for
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.queryset_for(request.user) if request is not None else None
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not str(data).isdigit() or int(data) > MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
 
 
 class StrictPageSize:

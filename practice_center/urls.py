@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -28,7 +30,10 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("requests/", include("residents.urls")),
     path("honours/", include("awards.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch sets one cookie and nothing else: exempt from CSRF (the worst a forged post can
+    # do is switch a visitor's language), so the form in base.html carries no token and the public pages
+    # around it can be shared from the page cache (kernel.pagecache).
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     # "Forgotten your password?": the admin's login page links to it once admin_password_reset resolves.
     path("admin/password_reset/", auth_views.PasswordResetView.as_view(), name="admin_password_reset"),
     path(

@@ -10,7 +10,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from activities.selectors import public_activities, published_report, published_reports
@@ -76,13 +75,11 @@ def _home_data() -> dict:
 
 @pagecache.cached_for_visitors(NEWS_PAGE, lambda request: None if request.GET else "home")
 def home(request):
-    # The rows are read only when the page's body is not in the fragment cache (home.html): lazily.
     return render(
         request,
         "home.html",
         {
-            "home": SimpleLazyObject(_home_data),
-            "home_cache_seconds": settings.PUBLIC_PAGE_CACHE_SECONDS,
+            "home": _home_data(),
             "county_name": county_name(),
             "request_url": _residents_request_url(),
         },

@@ -7,16 +7,12 @@ services', whose refusals the API answers as a 400 with the field and the messag
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kernel.api import IdField
 from stations.models import Platform, Unit
 
 from .models import KeyProjectList, Project
-
-_MAX_ID = 2**63 - 1
-
 
 # --- Output --------------------------------------------------------------------------------------------
 
@@ -77,25 +73,6 @@ class KeyProjectListSerializer(serializers.ModelSerializer):
 
 
 # --- Input ---------------------------------------------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdField(serializers.PrimaryKeyRelatedField):
-    """An id among the rows `queryset_for(user)` holds: any other is refused as one that does not exist,
-    with the same message."""
-
-    def __init__(self, queryset_for, **kwargs):
-        self.queryset_for = queryset_for
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return self.queryset_for(request.user) if request is not None else None
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not str(data).isdigit() or int(data) > _MAX_ID:
-            self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
 
 
 def _units(user):

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.utils.translation import gettext
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kernel.api import MAX_ID, IdField
 from stations.models import Unit
 from stations.paths import path_segment
 from stations.scoping import scope_for
@@ -31,9 +30,6 @@ from .models import (
     ServiceRecord,
     Training,
 )
-
-_MAX_ID = 2**63 - 1
-
 
 # --- Output --------------------------------------------------------------------------------------------
 
@@ -293,25 +289,6 @@ class MyTotalsSerializer(serializers.Serializer):
 # --- Input ---------------------------------------------------------------------------------------------
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class _IdField(serializers.PrimaryKeyRelatedField):
-    """An id among the rows `queryset_for(user)` holds: any other is refused as one that does not exist,
-    with the same message."""
-
-    def __init__(self, queryset_for, **kwargs):
-        self.queryset_for = queryset_for
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return self.queryset_for(request.user) if request is not None else None
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not str(data).isdigit() or int(data) > _MAX_ID:
-            self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
-
-
 def _units(user):
     return Unit.objects.visible_to(user)
 
@@ -361,9 +338,9 @@ def _any_unit(user):
 
 
 class ServiceRecordCreateSerializer(serializers.Serializer):
-    volunteer = _IdField(record_entry_volunteers)
-    unit = _IdField(_units, required=False, allow_null=True, help_text="Needed unless a team is given.")
-    team = _IdField(_teams, required=False, allow_null=True)
+    volunteer = IdField(record_entry_volunteers)
+    unit = IdField(_units, required=False, allow_null=True, help_text="Needed unless a team is given.")
+    team = IdField(_teams, required=False, allow_null=True)
     content = serializers.CharField(max_length=200, allow_blank=True)
     started_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField()
@@ -381,7 +358,7 @@ class ReasonSerializer(serializers.Serializer):
 
 class RecordsDecideSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=_MAX_ID), min_length=1, max_length=500
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=500
     )
     decision = serializers.ChoiceField(choices=(("approve", "approve"), ("reject", "reject")))
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -395,7 +372,7 @@ class RecordsDecideSerializer(serializers.Serializer):
 
 
 class CorrectionCreateSerializer(serializers.Serializer):
-    record = _IdField(correctable_records)
+    record = IdField(correctable_records)
     reason = serializers.CharField(max_length=300, allow_blank=True)
     content = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     started_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -410,8 +387,8 @@ class CorrectionAcceptSerializer(serializers.Serializer):
 
 
 class TrainingCreateSerializer(serializers.Serializer):
-    volunteer = _IdField(_training_volunteers)
-    unit = _IdField(_units)
+    volunteer = IdField(_training_volunteers)
+    unit = IdField(_units)
     title = serializers.CharField(max_length=200)
     organiser = serializers.CharField(max_length=100)
     date = serializers.DateField()
@@ -426,8 +403,8 @@ class TrainingUpdateSerializer(serializers.Serializer):
 
 
 class EvaluationCreateSerializer(serializers.Serializer):
-    volunteer = _IdField(_evaluation_volunteers)
-    team = _IdField(_teams)
+    volunteer = IdField(_evaluation_volunteers)
+    team = IdField(_teams)
     year = serializers.IntegerField()
     grade = serializers.ChoiceField(choices=EvaluationGrade.choices)
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -439,9 +416,9 @@ class EvaluationUpdateSerializer(serializers.Serializer):
 
 
 class CertificateCreateSerializer(serializers.Serializer):
-    volunteer = _IdField(
+    volunteer = IdField(
         certificate_volunteers, required=False, allow_null=True, default=None, help_text="Omitted: your own."
     )
-    issuer = _IdField(_any_unit, help_text="The issuing unit.")
+    issuer = IdField(_any_unit, help_text="The issuing unit.")
     period_from = serializers.DateField(required=False, allow_null=True, default=None)
     period_to = serializers.DateField(required=False, allow_null=True, default=None)

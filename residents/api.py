@@ -98,8 +98,10 @@ class ServiceRequestViewSet(ScopedReadOnlyViewSet):
 
     # --- The steps ---------------------------------------------------------------------------------
 
-    def _input(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+    def _input(self, serializer_class, **context) -> dict:
+        serializer = serializer_class(
+            data=self.request.data, context={**self.get_serializer_context(), **context}
+        )
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -152,7 +154,7 @@ class ServiceRequestViewSet(ScopedReadOnlyViewSet):
     def link_activity(self, request, pk=None):
         """An activity of the serving team serves the request."""
         found = self._listed(pk)
-        data = self._input(RequestLinkActivitySerializer)
+        data = self._input(RequestLinkActivitySerializer, service_request=found)
         services.request_link_activity(actor=request.user, request=found, activity=data["activity"])
         return self._row(found.pk)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from activities.models import Activity
-from volunteers.models import Team
+from kernel.api import IdField
 
 from .models import ServiceRequest
+from .services import dispatch_teams, linkable_activities
 
 
 class ServiceRequestSerializer(serializers.ModelSerializer):
@@ -55,7 +56,8 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
 
 
 class RequestDispatchSerializer(serializers.Serializer):
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    # A team outside the caller's scope is refused as one that does not exist.
+    team = IdField(dispatch_teams)
 
 
 class RequestReasonSerializer(serializers.Serializer):
@@ -63,4 +65,13 @@ class RequestReasonSerializer(serializers.Serializer):
 
 
 class RequestLinkActivitySerializer(serializers.Serializer):
-    activity = serializers.PrimaryKeyRelatedField(queryset=Activity.objects.all())
+    """The view passes the request in the context as `service_request`: only its team's activities are
+    ids that exist here."""
+
+    activity = IdField(lambda user: Activity.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        found = self.context.get("service_request")  # none while the schema is drawn
+        if found is not None:
+            self.fields["activity"].queryset_for = lambda user: linkable_activities(found)

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -174,3 +175,20 @@ def test_the_news_come_from_the_cache_and_leave_it_when_a_report_is_published(cl
     assert "新发布的活动报告" not in _html(client, url)
     activities.report_publish(actor=None, report=report)
     assert "新发布的活动报告" in _html(client, url)
+
+
+def test_the_home_page_comes_whole_from_the_cache(client, settings, site):
+    """No CSRF token on the page (the language switch needs none), so the whole page is shared."""
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 30
+    url = reverse("home")
+    first = _html(client, url)
+    assert "csrfmiddlewaretoken" not in first
+    assert _queries(client, url) == 0
+    assert _html(client, url) == first
+
+
+def test_the_language_switch_needs_no_csrf_token(settings, site):
+    client = Client(enforce_csrf_checks=True)
+    answer = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert answer.status_code == 302 and answer.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert "Ask for a service" in client.get(reverse("home")).content.decode()

@@ -25,6 +25,7 @@ def crew(tree):
         leader_a=leader_a.user,
         leader_b=leader_b.user,
         activity_a=make_activity(tree.a1, "医保政策宣讲", start=at(days=3), organisers=[leader_a.user]),
+        activity_b=make_activity(tree.b1, "乙一村文艺演出", start=at(days=3), organisers=[leader_b.user]),
     )
 
 

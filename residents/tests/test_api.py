@@ -61,15 +61,31 @@ def test_another_townships_request_is_a_404_to_read_and_to_act_on(api_client, tr
     assert ServiceRequest.objects.get(pk=request.pk).status == S.SUBMITTED
 
 
-def test_dispatching_to_a_team_outside_the_scope_is_a_400_with_the_field(
+def test_a_team_or_activity_outside_the_scope_is_refused_as_one_that_does_not_exist(
     api_client, tree, people, crew, submit
 ):
+    """The answer for another township's team is the answer for an id no row has: it tells nothing."""
     request, _ = submit(unit=tree.a1)
     api_client.force_authenticate(people.inst_a)
-    response = api_client.post(f"{URL}{request.pk}/dispatch/", {"team": crew.team_b.pk}, format="json")
-    assert response.status_code == 400
-    assert response.json() == {"team": [gettext("Choose a team of the units you administer.")]}
+    answers = {}
+    for team in (crew.team_b.pk, 10**9):
+        response = api_client.post(f"{URL}{request.pk}/dispatch/", {"team": team}, format="json")
+        assert response.status_code == 400 and list(response.json()) == ["team"], response.content
+        answers[team] = response.json()["team"][0].replace(str(team), "N")
+    assert answers[crew.team_b.pk] == answers[10**9]
     assert ServiceRequest.objects.get(pk=request.pk).status == S.SUBMITTED
+    services.request_dispatch(actor=people.inst_a, request=request, team=crew.team_a)
+    services.request_accept(actor=crew.leader_a, request=request)
+    api_client.force_authenticate(crew.leader_a)
+    answers = {}
+    for activity in (crew.activity_b.pk, 10**9):
+        response = api_client.post(
+            f"{URL}{request.pk}/link-activity/", {"activity": activity}, format="json"
+        )
+        assert response.status_code == 400 and list(response.json()) == ["activity"], response.content
+        answers[activity] = response.json()["activity"][0].replace(str(activity), "N")
+    assert answers[crew.activity_b.pk] == answers[10**9]
+    assert not ServiceRequest.objects.get(pk=request.pk).activities.exists()
 
 
 def test_the_steps_go_through_the_services(api_client, tree, people, crew, submit):
