@@ -8,7 +8,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from residents import services
 from residents.models import RequestStatus, ServiceRequest
@@ -79,9 +78,7 @@ def test_a_team_or_activity_outside_the_scope_is_refused_as_one_that_does_not_ex
     api_client.force_authenticate(crew.leader_a)
     answers = {}
     for activity in (crew.activity_b.pk, 10**9):
-        response = api_client.post(
-            f"{URL}{request.pk}/link-activity/", {"activity": activity}, format="json"
-        )
+        response = api_client.post(f"{URL}{request.pk}/link-activity/", {"activity": activity}, format="json")
         assert response.status_code == 400 and list(response.json()) == ["activity"], response.content
         answers[activity] = response.json()["activity"][0].replace(str(activity), "N")
     assert answers[crew.activity_b.pk] == answers[10**9]
