@@ -24,7 +24,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
@@ -35,8 +35,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kernel.errors import ApplicationError
-from kernel.models import StagedUpload
 from kernel.uploads import staged_upload_create, staged_uploads_of
+from kernel.views import staged_upload_response
 from records.models import ServiceRecord
 from records.views import decides_records
 from stations.scoping import scope_for
@@ -452,13 +452,7 @@ def report_photo_stage(request, activity_id: int):
 def report_kept_photo(request, activity_id: int, pk):
     """A photo kept for the report page, to the one who picked it; 404 to everyone else."""
     _run_activity(request, activity_id, select=())
-    row = StagedUpload.objects.filter(pk=pk, owner=request.user).first()
-    if row is None or not row.file.storage.exists(row.file.name):
-        raise Http404
-    response = FileResponse(row.file.open("rb"))
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return staged_upload_response(request, pk)
 
 
 # --- The service worker ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kernel.models import TimeStampedModel
+from kernel.models import Revocable, TimeStampedModel
 
 from .querysets import AwardKindQuerySet, AwardQuerySet
 
@@ -64,7 +64,7 @@ def _one_recipient() -> Q:
     return either
 
 
-class Award(TimeStampedModel):
+class Award(Revocable, TimeStampedModel):
     """An award of a year to one volunteer, team, project or unit, given by a unit."""
 
     year = models.PositiveSmallIntegerField(_("year"))
@@ -115,16 +115,6 @@ class Award(TimeStampedModel):
         blank=True,
         related_name="+",
     )
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("revoked by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    revoke_reason = models.CharField(_("reason for revoking"), max_length=300, blank=True)
 
     objects = AwardQuerySet.as_manager()
 

@@ -9,7 +9,6 @@ Every change drops the cached honour rolls.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -175,10 +174,7 @@ def award_revoke(*, actor, award: Award | int, reason: str) -> Award:
         raise ApplicationError(_("Say why the award is revoked."), field="revoke_reason")
     if len(reason) > 300:
         raise ApplicationError(_("At most %(limit)d characters.") % {"limit": 300}, field="revoke_reason")
-    award.revoked_at = timezone.now()
-    award.revoked_by = actor
-    award.revoke_reason = reason
-    award.save(update_fields=["revoked_at", "revoked_by", "revoke_reason", "updated_at"])
+    award.mark_revoked(actor=actor, reason=reason)
     pagecache.invalidate(HONOURS_PAGES)
     return award
 

@@ -1,9 +1,11 @@
-"""The base model every domain model extends, and the row behind kernel.locks.single_run on SQLite."""
+"""The base model every domain model extends, the fields of a row that is revoked rather than deleted, and
+the row behind kernel.locks.single_run on SQLite."""
 
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +15,31 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class Revocable(models.Model):
+    """A row that is taken back, never deleted (a certificate, an award): when, by whom and why."""
+
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def mark_revoked(self, *, actor, reason: str, also: tuple[str, ...] = ()) -> None:
+        """Set and save the three fields (and `also`, fields the caller changed with them)."""
+        self.revoked_at = timezone.now()
+        self.revoked_by = actor
+        self.revoke_reason = reason[:300]
+        self.save(update_fields=[*also, "revoked_at", "revoked_by", "revoke_reason", "updated_at"])
 
 
 class RunLock(models.Model):

@@ -81,9 +81,8 @@ def healthz(request):
     return JsonResponse(body, status=503 if down else 200)
 
 
-@staff_member_required
-def staged_upload_file(request, pk):
-    """A photo kept from an earlier try of a form, to the one who picked it; 404 to everyone else."""
+def staged_upload_response(request, pk) -> FileResponse:
+    """A kept upload (kernel.uploads), to the one who picked it; 404 to everyone else."""
     from .models import StagedUpload
 
     row = StagedUpload.objects.filter(pk=pk, owner=request.user).first()
@@ -93,3 +92,9 @@ def staged_upload_file(request, pk):
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@staff_member_required
+def staged_upload_file(request, pk):
+    """A photo kept from an earlier try of an admin form."""
+    return staged_upload_response(request, pk)

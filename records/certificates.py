@@ -316,10 +316,7 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
                 % {"status": locked.get_status_display()}
             )
         locked.status = CertificateStatus.REVOKED
-        locked.revoked_at = timezone.now()
-        locked.revoked_by = actor
-        locked.revoke_reason = reason[:300]
-        locked.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason", "updated_at"])
+        locked.mark_revoked(actor=actor, reason=reason, also=("status",))
     return locked
 
 

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kernel.models import TimeStampedModel
+from kernel.models import Revocable, TimeStampedModel
 
 from .querysets import (
     CertificateQuerySet,
@@ -572,7 +572,7 @@ class CertificateSequence(models.Model):
         return f"{self.issuer_id}/{self.year}: {self.last}"
 
 
-class Certificate(TimeStampedModel):
+class Certificate(Revocable, TimeStampedModel):
     """A service certificate (志愿服务证明): free of charge, numbered per issuer and year without gaps,
     verifiable through its QR code, revocable with a reason."""
 
@@ -618,16 +618,6 @@ class Certificate(TimeStampedModel):
         _("PDF"), upload_to=certificate_upload_to, storage=protected_storage, max_length=200, blank=True
     )
     error = models.CharField(_("error"), max_length=300, blank=True)
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("revoked by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    revoke_reason = models.CharField(_("reason for revoking"), max_length=300, blank=True)
 
     objects = CertificateQuerySet.as_manager()
 

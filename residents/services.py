@@ -189,10 +189,7 @@ def dispatch_teams(actor):
     return Team.objects.filter(scope.q("unit", capability=Capability.REQUESTS_DISPATCH), is_active=True)
 
 
-@transaction.atomic
-def request_dispatch(*, actor, request: ServiceRequest | int, team: Team) -> ServiceRequest:
-    """Dispatch (派单) a submitted or declined request to a team of the dispatcher's scope."""
-    request = _locked(request)
+def _require_dispatcher(actor, request: ServiceRequest) -> None:
     require(
         actor,
         Capability.REQUESTS_DISPATCH,
@@ -200,6 +197,13 @@ def request_dispatch(*, actor, request: ServiceRequest | int, team: Team) -> Ser
         field="status",
         message=_("This request is for a unit outside the area you administer."),
     )
+
+
+@transaction.atomic
+def request_dispatch(*, actor, request: ServiceRequest | int, team: Team) -> ServiceRequest:
+    """Dispatch (派单) a submitted or declined request to a team of the dispatcher's scope."""
+    request = _locked(request)
+    _require_dispatcher(actor, request)
     _check_move(request, S.DISPATCHED)
     if team is None or not team.is_active:
         raise ApplicationError(_("Choose an active volunteer team."), field="team")
@@ -319,13 +323,7 @@ def request_complete(*, actor, request: ServiceRequest | int) -> ServiceRequest:
 def request_cancel(*, actor, request: ServiceRequest | int, reason: str) -> ServiceRequest:
     """Withdraw a request before its service began (a duplicate, a request the resident took back)."""
     request = _locked(request)
-    require(
-        actor,
-        Capability.REQUESTS_DISPATCH,
-        request.unit,
-        field="status",
-        message=_("This request is for a unit outside the area you administer."),
-    )
+    _require_dispatcher(actor, request)
     _check_move(request, S.CANCELLED)
     reason = _clean_text(
         reason, field="reason", limit=300, required=True, message=_("Give the reason for cancelling.")

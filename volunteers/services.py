@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kernel import pagecache
 from kernel.accounts import validate_new_password
 from kernel.errors import ApplicationError
 from kernel.locks import lock_objects
@@ -338,6 +339,21 @@ def _volunteer_account(*, phone: str, name: str, password: str | None):
 
 
 VOLUNTEER_FIELDS = ("name", "political_status", "education", "skills", "home_unit", "status")
+
+
+# The public pages that show volunteers' names (the honour rolls, awards.services.HONOURS_PAGES): a change
+# of consent drops them from the page cache at once. A name, not an import: awards sits above this app.
+PUBLIC_NAME_PAGES = "awards:honours"
+
+
+def volunteer_public_name_set(*, actor, volunteer: Volunteer, shown: bool) -> None:
+    """The volunteer's own consent (PIPL) to their name and number on public pages: theirs alone to
+    give or take back, so staff cannot give it for them."""
+    if actor is None or volunteer.user_id != actor.pk:
+        raise ApplicationError(_("Only the volunteer decides whether their name is shown."))
+    Volunteer.objects.filter(pk=volunteer.pk).update(public_name=shown, updated_at=timezone.now())
+    volunteer.public_name = shown
+    pagecache.invalidate(PUBLIC_NAME_PAGES)
 
 
 @transaction.atomic

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from kernel import pagecache
 from kernel.auth import client_ip, login_succeeded
 from kernel.errors import ApplicationError
 from stations.paths import root_id
@@ -234,19 +233,12 @@ def logout_page(request):
 # --- My pages ------------------------------------------------------------------------------------
 
 
-# The public pages that show volunteers' names (the honour rolls, awards.services.HONOURS_PAGES): a change
-# of consent drops them from the page cache at once. A name, not an import: awards sits above this app.
-PUBLIC_NAME_PAGES = "awards:honours"
-
-
 @volunteer_page
 def me(request):
     volunteer = request.volunteer
     if request.method == "POST" and request.POST.get("action") == "public_name":
-        # One boolean of the volunteer's own row, nothing to check: a conditional update, no service needed.
         chosen = request.POST.get("public_name") == "on"
-        Volunteer.objects.filter(pk=volunteer.pk).update(public_name=chosen)
-        pagecache.invalidate(PUBLIC_NAME_PAGES)
+        services.volunteer_public_name_set(actor=request.user, volunteer=volunteer, shown=chosen)
         messages.success(
             request,
             _("Your name is shown on public pages.") if chosen else _("Your name is masked on public pages."),

@@ -10,6 +10,9 @@ from django.urls import reverse
 from awards import services
 from awards.models import Award, AwardKind
 from awards.selectors import mask_name
+from kernel.errors import ApplicationError
+from volunteers.models import Volunteer
+from volunteers.services import volunteer_public_name_set
 from volunteers.tests.factories import make_volunteer
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +85,15 @@ def test_the_rolls_read_the_same_queries_for_1_row_and_50(client, tree, honours)
     )
     assert Award.objects.standing().filter(year=2026).count() == 51
     assert [_queries(client, url) for url in urls] == one
+
+
+def test_only_the_volunteer_gives_or_takes_back_consent_to_show_their_name(people, honours):
+    volunteer = Volunteer.objects.get(pk=honours.shown.pk)
+    for actor in (people.county, None):
+        with pytest.raises(ApplicationError):
+            volunteer_public_name_set(actor=actor, volunteer=volunteer, shown=False)
+        volunteer.refresh_from_db()
+        assert volunteer.public_name is True
+    volunteer_public_name_set(actor=volunteer.user, volunteer=volunteer, shown=False)
+    volunteer.refresh_from_db()
+    assert volunteer.public_name is False
