@@ -80,8 +80,11 @@ def _generation(name: str, found: dict):
     return generation
 
 
-def cached_for_visitors(name: str, key_of: Callable):
-    """Serve the view's pages that `key_of` names to visitors without a session from the cache."""
+def cached_for_visitors(name: str | tuple[str, ...], key_of: Callable):
+    """Serve the view's pages that `key_of` names to visitors without a session from the cache. A page
+    that shows what several names cover (the home page: the news and the activities) gives them all: an
+    invalidation of any drops it."""
+    names = (name,) if isinstance(name, str) else tuple(name)
 
     def decorator(view):
         @functools.wraps(view)
@@ -90,9 +93,10 @@ def cached_for_visitors(name: str, key_of: Callable):
             page = None if not seconds or _personal(request) else key_of(request)
             if page is None:
                 return view(request, *args, **kwargs)
-            key = f"{_PREFIX}:{name}:{request.LANGUAGE_CODE}:{page}"
-            found = cache.get_many([_generation_key(name), key])
-            generation = _generation(name, found)
+            key = f"{_PREFIX}:{names[0]}:{request.LANGUAGE_CODE}:{page}"
+            found = cache.get_many([*map(_generation_key, names), key])
+            generations = tuple(_generation(each, found) for each in names)
+            generation = None if None in generations else generations
             stored = found.get(key)
             if generation is not None and stored is not None and stored[0] == generation:
                 response = HttpResponse(stored[2], content_type=stored[1])

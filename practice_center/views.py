@@ -1,7 +1,8 @@
 """Portal-level pages that read every app: the home page, the news (activity reports published by staff),
 the Atom feed, the sitemap and robots.txt. No login; every page is a fixed number of queries, and the news
 pages are kept for visitors in the page cache under the name the activities services drop
-(activities.services.NEWS_PAGE) when a report is published, changed or taken down."""
+(activities.services.NEWS_PAGE) when a report is published, changed or taken down; the home page and the
+feed, which show activities too, also under the public activity list's (LIST_PAGE)."""
 
 from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from activities.selectors import public_activities, published_report, published_reports
-from activities.services import NEWS_PAGE
+from activities.services import LIST_PAGE, NEWS_PAGE
 from kernel import pagecache
 from projects.models import Project
 from stations.selectors import county_name, public_institutes, public_network_totals
@@ -73,7 +74,7 @@ def _home_data() -> dict:
     }
 
 
-@pagecache.cached_for_visitors(NEWS_PAGE, lambda request: None if request.GET else "home")
+@pagecache.cached_for_visitors((NEWS_PAGE, LIST_PAGE), lambda request: None if request.GET else "home")
 def home(request):
     return render(
         request,
@@ -113,7 +114,9 @@ def news_detail(request, report_id: int):
     )
 
 
-feed = pagecache.cached_for_visitors(NEWS_PAGE, lambda request: None if request.GET else "feed")(PublicFeed())
+feed = pagecache.cached_for_visitors((NEWS_PAGE, LIST_PAGE), lambda request: None if request.GET else "feed")(
+    PublicFeed()
+)
 
 
 @require_safe

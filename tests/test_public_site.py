@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from activities import services as activities
 from activities.models import ActivityReport
-from activities.tests.factories import write_activity
+from activities.tests.factories import at, make_activity, write_activity
 from tests.public_fixtures import public_site, published_report
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +192,15 @@ def test_the_language_switch_needs_no_csrf_token(settings, site):
     answer = client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert answer.status_code == 302 and answer.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     assert "Ask for a service" in client.get(reverse("home")).content.decode()
+
+
+def test_the_cached_home_page_shows_a_newly_published_activity_at_once(client, settings, tree, people, site):
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 30
+    url = reverse("home")
+    assert "新开的讲座" not in _html(client, url)
+    activity = make_activity(
+        tree.a2, "新开的讲座", start=at(hours=3), publish=False, organisers=[people.county]
+    )
+    assert "新开的讲座" not in _html(client, url)
+    activities.activity_publish(actor=None, activity=activity)
+    assert "新开的讲座" in _html(client, url)
