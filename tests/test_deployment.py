@@ -235,6 +235,32 @@ def test_dockerignore_lets_in_every_package_and_the_site_files():
     assert not {".venv", "var", ".git", "tests", "deploy"} & allowed
 
 
+def test_every_app_of_the_project_is_packaged_and_tested():
+    """An app added to INSTALLED_APPS is installed by `pip install .` (the image), let into the image,
+    and its tests collected by `make test`."""
+    from django.apps import apps
+
+    ours = {
+        config.name.split(".")[0]
+        for config in apps.get_app_configs()
+        if (ROOT / config.name.split(".")[0]).is_dir()
+    }
+    assert {"residents", "awards", "activities"} <= ours
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {
+        pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    testpaths = set(pyproject["tool"]["pytest"]["ini_options"]["testpaths"])
+    allowed = {
+        line.strip()[1:]
+        for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+        if line.startswith("!")
+    }
+    assert ours <= packages
+    assert ours <= testpaths
+    assert ours <= allowed
+
+
 # --- deploy/production.env.example ----------------------------------------------------------------
 
 
