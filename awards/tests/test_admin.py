@@ -3,12 +3,15 @@ cannot give an award to A's volunteer (the form says why and nothing is saved), 
 revoked through the services."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from awards.models import Award
 from awards.tests.factories import kind
 from kernel.testing import changelist_pks
+from stations.scoping import forget_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -93,3 +96,31 @@ def test_award_kinds_are_for_county_admins(client, people, honours):
     assert client.get(url).status_code == 403
     client.force_login(people.county)
     assert client.get(url).status_code == 200
+
+
+def test_the_changelist_takes_the_same_queries_for_1_and_50_rows(client, tree, people, honours):
+    Award.objects.exclude(pk=honours.a.pk).delete()
+    client.force_login(people.inst_a)
+
+    def count():
+        forget_scope(people.inst_a)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(CHANGELIST)
+            assert response.status_code == 200
+        return len(queries), len(response.context["cl"].result_list)
+
+    count()  # the first page of a session also reads the county's name, which is then cached
+    few, few_rows = count()
+    assert few_rows == 1
+    # Every kind of recipient, so each column's lookups are on the page.
+    recipients = [
+        {"volunteer": honours.shown},
+        {"team": honours.team_award.team},
+        {"unit": tree.a1},
+    ]
+    Award.objects.bulk_create(
+        Award(year=2030 + n, kind=honours.a.kind, giving_unit=tree.a1, **recipients[n % 3]) for n in range(60)
+    )
+    many, many_rows = count()
+    assert many_rows == 50
+    assert many == few, (few, many)
