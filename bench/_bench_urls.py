@@ -13,9 +13,11 @@ from django.utils.module_loading import import_string
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from activities.api import ActivityViewSet
+from activities.api import ActivityReportViewSet, ActivityViewSet
+from awards.api import AwardViewSet
 from records.api import ServiceRecordViewSet
 from records.models import ServiceRecord
+from residents.api import ServiceRequestViewSet
 from stations.api import PlatformViewSet, UnitViewSet
 from volunteers.api import TeamMembershipViewSet, TeamViewSet, TransferViewSet
 from volunteers.models import Team, TeamMembership, Transfer
@@ -185,6 +187,75 @@ def public_activity_values_view(request):
 ACTIVITY_COLUMNS = model_columns(ActivityViewSet)
 
 
+REPORT_COLUMNS = model_columns(ActivityReportViewSet)
+
+
+def report_values_view(request):
+    """The activity-report list's baseline: the reports of the activities the caller runs, newest first,
+    as `.values()` of the stored columns (not the photos, which the endpoint reads in one more query for
+    the page, nor the published flag)."""
+    from activities.models import ActivityReport
+
+    size = int(request.GET.get("page_size", 50))
+    rows = ActivityReport.objects.visible_to(request.user).order_by("-id").values(*REPORT_COLUMNS)[:size]
+    return JsonResponse({"results": list(rows)})
+
+
+# The hidden columns the phone's masking reads, beside the stored columns shown.
+REQUEST_MASK_COLUMNS = ("dispatched_by_id", "accepted_by_id", "team__path")
+REQUEST_COLUMNS = (*model_columns(ServiceRequestViewSet), *REQUEST_MASK_COLUMNS)
+
+
+def request_values_view(request):
+    """The residents' request list's baseline: the requests the caller sees, newest first, as `.values()`
+    of the stored columns, the resident's phone masked row by row as the endpoint does it (the same
+    `sees_phone` and `mask_phone`); not the step's due time and overdue flag (worked out from the status
+    and its times, the column read for them given as it is), nor the status label."""
+    from kernel.masking import mask_phone
+    from residents.models import ServiceRequest
+    from residents.selectors import sees_phone
+
+    size = int(request.GET.get("page_size", 50))
+    rows = list(
+        ServiceRequest.objects.visible_to(request.user).order_by("-id").values(*REQUEST_COLUMNS)[:size]
+    )
+    for row in rows:
+        dispatched_by, accepted_by, team_path = (row.pop(column) for column in REQUEST_MASK_COLUMNS)
+        if not sees_phone(
+            request.user, dispatched_by_id=dispatched_by, accepted_by_id=accepted_by, team_path=team_path
+        ):
+            row["phone"] = mask_phone(row["phone"])
+    return JsonResponse({"results": rows})
+
+
+AWARD_COLUMNS = (*model_columns(AwardViewSet), *AwardViewSet.hidden_values)
+
+
+def award_values_view(request):
+    """The award list's baseline: the awards given in the caller's scope, newest first, as `.values()` of
+    the stored columns, each recipient's name chosen and a volunteer's masked (`volunteer_public_label`)
+    row by row as the endpoint does it; no other change to a row."""
+    from awards.models import Award
+    from awards.selectors import volunteer_public_label
+
+    size = int(request.GET.get("page_size", 50))
+    rows = list(Award.objects.visible_to(request.user).order_by("-id").values(*AWARD_COLUMNS)[:size])
+    for row in rows:
+        name, number = row.pop("team__name"), None
+        volunteer = [
+            row.pop(key) for key in ("volunteer__name", "volunteer__number", "volunteer__public_name")
+        ]
+        project, unit = row.pop("project__name"), row.pop("unit__name")
+        if row["volunteer_id"] is not None:
+            name, number = volunteer_public_label(*volunteer)
+        elif row["project_id"] is not None:
+            name = project
+        elif row["unit_id"] is not None:
+            name = unit
+        row["recipient_name"], row["volunteer_number"] = name, number or None
+    return JsonResponse({"results": rows})
+
+
 def trivial_template_view(request):
     """The public pages' baseline (bench/public_pages.py): a tiny template through render(), no query, under
     the same middleware and the same (non-API) branch of LocaleMiddleware as the public pages."""
@@ -200,6 +271,9 @@ urlpatterns = [
     *(path(f"api/bench/{name}/", scoped_values_view(*spec)) for name, *spec in SCOPED_BASELINES),
     path("api/bench/activities/", login_required(activity_values_view)),
     path("api/bench/public-activities/", public_activity_values_view),
+    path("api/bench/activity-reports/", login_required(report_values_view)),
+    path("api/bench/service-requests/", login_required(request_values_view)),
+    path("api/bench/awards/", login_required(award_values_view)),
     path("api/bench/drf-ok/", TrivialAPIView.as_view()),
     path("api/bench/django-ok/", trivial_view),
     path("bench/template-ok/", trivial_template_view),

@@ -62,6 +62,16 @@ def step_limits() -> dict[str, datetime.timedelta]:
     }
 
 
+def step_due(status, status_changed_at, accepted_at, limits=None) -> datetime.datetime | None:
+    """When the step a request in `status` waits in is due, or None (it waits for nobody): the rule
+    `ServiceRequestQuerySet.with_due()` writes in SQL, for a row at hand. The finishing steps count from
+    the acceptance, the others from the last change of status. `limits`: step_limits(), read once for a
+    list."""
+    limit = (limits or step_limits()).get(status)
+    start = accepted_at if status in WAITING_FINISH else status_changed_at
+    return None if limit is None or start is None else start + limit
+
+
 class ServiceRequest(TimeStampedModel):
     """One resident's request (点单), from its submission to its rating."""
 
@@ -169,11 +179,7 @@ class ServiceRequest(TimeStampedModel):
     @property
     def due_at(self) -> datetime.datetime | None:
         """When the step the request waits in is due (None: it waits for nobody)."""
-        limit = step_limits().get(self.status)
-        if limit is None:
-            return None
-        start = self.accepted_at if self.status in WAITING_FINISH else self.status_changed_at
-        return (start or self.status_changed_at) + limit
+        return step_due(self.status, self.status_changed_at, self.accepted_at)
 
     def is_overdue(self, now: datetime.datetime) -> bool:
         due = self.due_at

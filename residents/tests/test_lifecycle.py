@@ -208,3 +208,24 @@ def test_each_step_is_due_after_its_limit_and_the_overdue_are_listed(tree, peopl
     assert [r.pk for r in overdue_requests(now=now + datetime.timedelta(days=8))] == [waiting.pk, answered.pk]
     services.request_cancel(actor=people.inst_a, request=waiting, reason="重复")
     assert [r.pk for r in overdue_requests(now=in_2_days)] == []
+
+
+def test_the_due_time_in_python_is_the_one_in_sql_in_every_state(tree, people, crew, submit):
+    """models.step_due (the model, the API's rows) and with_due() (the overdue list, the filter) agree."""
+    submitted, _ = submit()
+    dispatched = services.request_dispatch(actor=people.inst_a, request=submit()[0], team=crew.team_a)
+    accepted = services.request_accept(
+        actor=crew.leader_a,
+        request=services.request_dispatch(actor=people.inst_a, request=submit()[0], team=crew.team_a),
+    )
+    declined = services.request_decline(
+        actor=crew.leader_a,
+        request=services.request_dispatch(actor=people.inst_a, request=submit()[0], team=crew.team_a),
+        reason="人手不够",
+    )
+    cancelled = services.request_cancel(actor=people.inst_a, request=submit()[0], reason="重复")
+    states = {r.status for r in (submitted, dispatched, accepted, declined, cancelled)}
+    assert states == {S.SUBMITTED, S.DISPATCHED, S.ACCEPTED, S.DECLINED, S.CANCELLED}
+    for row in ServiceRequest.objects.with_due():
+        assert row.step_due_at == row.due_at, row.status
+    assert ServiceRequest.objects.with_due().get(pk=cancelled.pk).step_due_at is None
