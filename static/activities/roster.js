@@ -91,7 +91,11 @@
     times.textContent = "";
     if (checkedIn) times.appendChild(timeSpan("in", labels["in"], checkedIn, row.getAttribute("data-in-late"), inWaiting));
     if (checkedOut) times.appendChild(timeSpan("out", labels.out, checkedOut, row.getAttribute("data-out-late"), outWaiting));
-    if (row.getAttribute("data-missed")) times.appendChild(el("span", "status status-flagged", labels.missed));
+    if (row.getAttribute("data-missed")) {
+      var missed = el("span", "status status-flagged", labels.missed);
+      missed.setAttribute("data-part", "missed");  // as the server draws it (workbench/roster.html)
+      times.appendChild(missed);
+    }
     var inButton = row.querySelector("button[value=in]"), outButton = row.querySelector("button[value=out]");
     if (inButton) inButton.hidden = Boolean(checkedIn);
     if (outButton) outButton.hidden = !checkedIn || Boolean(checkedOut);
