@@ -183,6 +183,9 @@ def demo(django_db_setup, django_db_blocker):
 
         # Never the developer's database: the module flushes what it made.
         assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
+        # What the migrations put in (the privacy notice, the award kinds…): the flush at the end takes it
+        # with the demo, and the tests after this module on the same worker expect it back.
+        migrated = connection.creation.serialize_db_to_string()
         # conftest's MD5 hasher holds only inside each test; the demo's one password hash must match it.
         with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
             call_command("seed_demo", force=True, quiet=True, verbosity=0)
@@ -209,7 +212,8 @@ def demo(django_db_setup, django_db_blocker):
         finally:
             server._live_server_modified_settings.disable()
             server.stop()
-            call_command("flush", interactive=False, verbosity=0)
+            call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+            connection.creation.deserialize_db_from_string(migrated)
             _close_other_sessions()
 
 
