@@ -1,8 +1,12 @@
 """award_create, award_update, award_revoke and award_kind_save: each refusal names its field and says why;
 the database refuses what the service would (exactly one recipient, one standing award a year)."""
 
+import importlib
+
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.operations import RunPython
 from django.utils.translation import gettext as _
 
 from awards import services
@@ -38,10 +42,21 @@ def cast(tree):
     )
 
 
-def test_the_migration_made_the_default_kinds(db):
-    assert list(AwardKind.objects.order_by("order").values_list("name", "recipient_type")) == [
-        (name, recipient) for name, recipient, _order in DEFAULT_KINDS
-    ]
+def test_the_migration_makes_the_default_kinds_once(db):
+    """Its function, run as the migration runs it (on the migration's model state), on an empty table:
+    the database the test gets may have been flushed by a transactional test before it."""
+    migration = importlib.import_module("awards.migrations.0001_initial")
+    assert any(
+        isinstance(operation, RunPython) and operation.code is migration.add_default_kinds
+        for operation in migration.Migration.operations
+    )
+    state = MigrationLoader(connection).project_state(("awards", "0001_initial")).apps
+    AwardKind.objects.all().delete()
+    for _run in range(2):  # a second run doubles nothing
+        migration.add_default_kinds(state, None)
+        assert list(AwardKind.objects.order_by("order").values_list("name", "recipient_type")) == [
+            (name, recipient) for name, recipient, _order in DEFAULT_KINDS
+        ]
 
 
 def test_an_institute_admin_gives_an_award_inside_its_subtree(tree, people, cast):
