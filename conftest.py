@@ -92,6 +92,32 @@ def browser_context_args(browser_context_args):
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# The rows data migrations write, which every database the app runs on has: (migration module, function).
+MIGRATION_ROWS = [
+    ("volunteers.migrations.0002_privacy_notice_v1", "add_notice"),
+    ("awards.migrations.0001_initial", "add_default_kinds"),
+]
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.fixture(autouse=True)
+def _rows_the_migrations_made(request):
+    """A transactional test ends by flushing the tables, which takes what the data migrations wrote (the
+    privacy notice, the award kinds) from the tests after it on the same worker. Each test that uses the
+    database finds them again: the migrations' own functions make what is missing (a no-op when present)."""
+    if request.node.get_closest_marker("django_db") is None and not (
+        DATABASE_FIXTURES & set(request.fixturenames)
+    ):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("_django_db_helper")  # the test's database access, as its marker asks
+    for module, function in MIGRATION_ROWS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _no_county_name_from_another_test():
     # The county's name is cached across requests, and the cache outlives each test's database.
