@@ -182,7 +182,8 @@ def demo(django_db_setup, django_db_blocker):
         from django.db import connection
 
         # Never the developer's database: the module flushes what it made.
-        assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
+        name = connection.settings_dict["NAME"]
+        assert name == connection.creation._get_test_db_name(), name
         # What the migrations put in (the privacy notice, the award kinds…): the flush at the end takes it
         # with the demo, and the tests after this module on the same worker expect it back.
         migrated = connection.creation.serialize_db_to_string()
@@ -222,6 +223,8 @@ def _close_other_sessions() -> None:
     # from being dropped at the end of the session.
     from django.db import connection
 
+    if connection.vendor != "postgresql":  # SQLite's test database is in memory, shared by the thread
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
