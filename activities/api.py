@@ -21,12 +21,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kernel.api import CursorPagination, FilterBackend, ValuesListMixin, choice_labels
+from kernel.api import CursorPagination, FilterBackend, ValuesListMixin, choice_labels, json_datetime
 from kernel.errors import ApplicationError
 from kernel.schema import with_error_responses
 from kernel.validators import is_id
 from projects.api import NewestFirstPagination, Writes
-from records.api import json_datetime
 from records.filters import RecordOrdering
 from stations.api_scoping import HeldSubtreeMixin, ScopedReadOnlyViewSet
 from stations.scoping import scope_for

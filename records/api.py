@@ -20,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kernel.api import CursorPagination, FilterBackend, ValuesListMixin, choice_labels
+from kernel.api import CursorPagination, FilterBackend, ValuesListMixin, choice_labels, json_datetime
 from kernel.errors import ApplicationError
 from kernel.schema import with_error_responses
 from stations.api_scoping import HeldSubtreeMixin, ScopedReadOnlyViewSet
@@ -145,13 +145,6 @@ RECORD_FIELDS = {
     "supersedes": "supersedes_id",
 }
 RECORD_LABELS = {"source_display": ("source", RecordSource), "status_display": ("status", RecordStatus)}
-
-
-def json_datetime(moment) -> str:
-    """A datetime as the API writes it everywhere (DRF's encoder: UTC as "Z"), made while the rows are
-    built rather than in the encoder's fallback, once per value."""
-    text = moment.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 RECORD_CONVERTERS = {

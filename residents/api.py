@@ -17,10 +17,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kernel.api import CursorPagination, FilterBackend
+from kernel.api import CursorPagination, FilterBackend, json_datetime
 from kernel.masking import mask_phone
 from kernel.schema import with_error_responses
-from records.api import json_datetime
 from stations.api_scoping import ScopedReadOnlyViewSet
 
 from . import services

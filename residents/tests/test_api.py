@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.relations import PrimaryKeyRelatedField
 
 from residents import services
 from residents.models import RequestStatus, ServiceRequest
@@ -17,6 +18,8 @@ from stations.tests.test_schema import _check, _validator, openapi  # noqa: F401
 pytestmark = pytest.mark.django_db
 S = RequestStatus
 URL = "/api/v1/service-requests/"
+# DRF's message for an id no row has (in Chinese by default), the id written as N.
+NO_SUCH_ID = str(PrimaryKeyRelatedField.default_error_messages["does_not_exist"]).format(pk_value="N")
 
 
 def rows(response):
@@ -71,7 +74,7 @@ def test_a_team_or_activity_outside_the_scope_is_refused_as_one_that_does_not_ex
         response = api_client.post(f"{URL}{request.pk}/dispatch/", {"team": team}, format="json")
         assert response.status_code == 400 and list(response.json()) == ["team"], response.content
         answers[team] = response.json()["team"][0].replace(str(team), "N")
-    assert answers[crew.team_b.pk] == answers[10**9]
+    assert answers[crew.team_b.pk] == answers[10**9] == NO_SUCH_ID
     assert ServiceRequest.objects.get(pk=request.pk).status == S.SUBMITTED
     services.request_dispatch(actor=people.inst_a, request=request, team=crew.team_a)
     services.request_accept(actor=crew.leader_a, request=request)
@@ -81,7 +84,7 @@ def test_a_team_or_activity_outside_the_scope_is_refused_as_one_that_does_not_ex
         response = api_client.post(f"{URL}{request.pk}/link-activity/", {"activity": activity}, format="json")
         assert response.status_code == 400 and list(response.json()) == ["activity"], response.content
         answers[activity] = response.json()["activity"][0].replace(str(activity), "N")
-    assert answers[crew.activity_b.pk] == answers[10**9]
+    assert answers[crew.activity_b.pk] == answers[10**9] == NO_SUCH_ID
     assert not ServiceRequest.objects.get(pk=request.pk).activities.exists()
 
 
